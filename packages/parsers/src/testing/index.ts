@@ -1,0 +1,4 @@
+/**
+ * @nexus/parsers/testing — the conformance suite every adapter runs.
+ */
+export {};
