@@ -1,0 +1,440 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { UsageEvent } from '@nexus/parsers';
+import Database from 'better-sqlite3';
+import { costOfCall } from './cost.js';
+import { NexusUsageError } from './errors.js';
+import { bundledPricing, type PricingTable } from './pricing.js';
+
+/** File name of the ledger inside the state directory. */
+export const LEDGER_FILE = 'usage.sqlite';
+
+/** Where a log file was read up to, saved in the same transaction as the rows it produced. */
+export interface FileCheckpoint {
+  readonly path: string;
+  readonly tool: string;
+  /** `stat.dev` and `stat.ino` as decimal strings (inodes can exceed 2^53). */
+  readonly dev: string;
+  readonly ino: string;
+  /** File size when the checkpoint was written. */
+  readonly size: number;
+  readonly mtimeMs: number;
+  /** Byte offset after the last complete line read. */
+  readonly offset: number;
+  /** Hash of the file's first bytes: tells a file rewritten in place from one that only grew. */
+  readonly headHash: string;
+  /** The adapter parser's `snapshot()` at `offset`. */
+  readonly state: unknown;
+}
+
+/** Totals of one tool over all history (cost in `auto` mode). */
+export interface LedgerToolTotals {
+  readonly totalTokens: number;
+  readonly totalCostUsd: number;
+  /** Deduplicated model calls. */
+  readonly calls: number;
+}
+
+/** Options of {@link UsageLedger.open}. */
+export interface LedgerOptions {
+  /** Path of the SQLite file; `:memory:` for tests. Default `<stateDir>/usage.sqlite`. */
+  readonly path?: string;
+  readonly stateDir?: string;
+  /** Prices for computed costs; default the bundled snapshot. */
+  readonly pricing?: PricingTable;
+  /** Clock for `recordedAt` (tests). */
+  readonly now?: () => number;
+}
+
+/** Result of {@link UsageLedger.ingest}. */
+export interface IngestResult {
+  /** Events that created a row or raised one of its fields. */
+  readonly changed: number;
+  /** Events dropped for an unreadable timestamp or an empty key. */
+  readonly rejected: number;
+}
+
+/**
+ * Migrations by target `user_version`. Append only: a shipped migration is never edited, so a
+ * ledger written by any earlier version upgrades in place and keeps its history.
+ */
+const MIGRATIONS: readonly string[] = [
+  // 1: usage rows, checkpoints, per-tool running totals kept by triggers.
+  `
+  CREATE TABLE usage (
+    id INTEGER PRIMARY KEY,
+    tool TEXT NOT NULL,
+    dedup_key TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    project_path TEXT NOT NULL,
+    model TEXT NOT NULL,
+    model_fallback INTEGER NOT NULL DEFAULT 0,
+    speed TEXT,
+    ts INTEGER NOT NULL,
+    best_total INTEGER NOT NULL,
+    input INTEGER NOT NULL,
+    output INTEGER NOT NULL,
+    cache_creation INTEGER NOT NULL,
+    cache_creation_1h INTEGER NOT NULL,
+    cache_read INTEGER NOT NULL,
+    reasoning INTEGER NOT NULL,
+    cost_log REAL,
+    cost_calc REAL NOT NULL,
+    priced INTEGER NOT NULL,
+    recorded_at INTEGER NOT NULL,
+    UNIQUE (tool, dedup_key)
+  );
+  CREATE INDEX usage_by_ts ON usage (ts);
+  CREATE INDEX usage_by_session ON usage (session_id);
+  CREATE TABLE checkpoints (
+    path TEXT PRIMARY KEY,
+    tool TEXT NOT NULL,
+    dev TEXT NOT NULL,
+    ino TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ms REAL NOT NULL,
+    offset INTEGER NOT NULL,
+    head_hash TEXT NOT NULL,
+    state TEXT,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE tool_totals (
+    tool TEXT PRIMARY KEY,
+    tokens INTEGER NOT NULL,
+    cost_auto REAL NOT NULL,
+    calls INTEGER NOT NULL
+  );
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TRIGGER usage_after_insert AFTER INSERT ON usage BEGIN
+    INSERT INTO tool_totals (tool, tokens, cost_auto, calls)
+    VALUES (NEW.tool, NEW.input + NEW.output + NEW.cache_creation + NEW.cache_read,
+            coalesce(NEW.cost_log, NEW.cost_calc), 1)
+    ON CONFLICT (tool) DO UPDATE SET tokens = tokens + excluded.tokens,
+      cost_auto = cost_auto + excluded.cost_auto, calls = calls + 1;
+  END;
+  CREATE TRIGGER usage_after_update AFTER UPDATE ON usage BEGIN
+    UPDATE tool_totals SET
+      tokens = tokens + (NEW.input + NEW.output + NEW.cache_creation + NEW.cache_read)
+                      - (OLD.input + OLD.output + OLD.cache_creation + OLD.cache_read),
+      cost_auto = cost_auto + coalesce(NEW.cost_log, NEW.cost_calc) - coalesce(OLD.cost_log, OLD.cost_calc)
+    WHERE tool = NEW.tool;
+  END;
+  `,
+];
+
+/** Schema version this build writes. */
+export const LEDGER_SCHEMA_VERSION = MIGRATIONS.length;
+
+// The row keeps the identity (time, session, model) of the line with the largest usage; a tie keeps
+// the earlier line, so the result does not depend on the order files are read in.
+const WINS = '(excluded.best_total > best_total OR (excluded.best_total = best_total AND excluded.ts < ts))';
+const pick = (col: string) => `CASE WHEN ${WINS} THEN excluded.${col} ELSE ${col} END`;
+
+const UPSERT = `
+INSERT INTO usage (tool, dedup_key, session_id, project_path, model, model_fallback, speed, ts, best_total,
+  input, output, cache_creation, cache_creation_1h, cache_read, reasoning, cost_log, cost_calc, priced, recorded_at)
+VALUES (@tool, @dedupKey, @sessionId, @projectPath, @model, @modelFallback, @speed, @ts, @bestTotal,
+  @input, @output, @cacheCreation, @cacheCreation1h, @cacheRead, @reasoning, @costLog, @costCalc, @priced, @recordedAt)
+ON CONFLICT (tool, dedup_key) DO UPDATE SET
+  ts = ${pick('ts')},
+  session_id = ${pick('session_id')},
+  project_path = ${pick('project_path')},
+  model = ${pick('model')},
+  model_fallback = ${pick('model_fallback')},
+  speed = ${pick('speed')},
+  best_total = max(best_total, excluded.best_total),
+  input = max(input, excluded.input),
+  output = max(output, excluded.output),
+  cache_creation = max(cache_creation, excluded.cache_creation),
+  cache_creation_1h = max(cache_creation_1h, excluded.cache_creation_1h),
+  cache_read = max(cache_read, excluded.cache_read),
+  reasoning = max(reasoning, excluded.reasoning),
+  cost_log = CASE WHEN excluded.cost_log IS NULL THEN cost_log WHEN cost_log IS NULL THEN excluded.cost_log
+                  ELSE max(cost_log, excluded.cost_log) END,
+  cost_calc = nexus_cost(${pick('model')}, ${pick('speed')}, max(input, excluded.input), max(output, excluded.output),
+    max(cache_creation, excluded.cache_creation), max(cache_creation_1h, excluded.cache_creation_1h),
+    max(cache_read, excluded.cache_read)),
+  priced = nexus_priced(${pick('model')})
+WHERE ${WINS} OR excluded.input > input OR excluded.output > output OR excluded.cache_creation > cache_creation
+  OR excluded.cache_creation_1h > cache_creation_1h OR excluded.cache_read > cache_read
+  OR excluded.reasoning > reasoning OR excluded.cost_log > coalesce(cost_log, -1)
+`;
+
+const UPSERT_CHECKPOINT = `
+INSERT INTO checkpoints (path, tool, dev, ino, size, mtime_ms, offset, head_hash, state, updated_at)
+VALUES (@path, @tool, @dev, @ino, @size, @mtimeMs, @offset, @headHash, @state, @updatedAt)
+ON CONFLICT (path) DO UPDATE SET tool = excluded.tool, dev = excluded.dev, ino = excluded.ino,
+  size = excluded.size, mtime_ms = excluded.mtime_ms, offset = excluded.offset, head_hash = excluded.head_hash,
+  state = excluded.state, updated_at = excluded.updated_at
+`;
+
+interface CheckpointRow {
+  path: string;
+  tool: string;
+  dev: string;
+  ino: string;
+  size: number;
+  mtime_ms: number;
+  offset: number;
+  head_hash: string;
+  state: string | null;
+}
+
+function count(value: number | undefined): number {
+  return typeof value === 'number' && value > 0 && Number.isFinite(value) ? Math.trunc(value) : 0;
+}
+
+function toCheckpoint(row: CheckpointRow): FileCheckpoint {
+  return {
+    path: row.path,
+    tool: row.tool,
+    dev: row.dev,
+    ino: row.ino,
+    size: row.size,
+    mtimeMs: row.mtime_ms,
+    offset: row.offset,
+    headHash: row.head_hash,
+    state: row.state === null ? undefined : JSON.parse(row.state),
+  };
+}
+
+/**
+ * The all-history usage ledger: one SQLite file (WAL) with usage rows unique by (tool, dedupKey)
+ * and a checkpoint per log file. Rows and the checkpoint that covers them commit together, so a
+ * crash at any moment neither loses nor double counts. Rows are never deleted when logs are.
+ */
+export class UsageLedger {
+  /** The underlying connection, for report queries. Treat as read-only outside this package. */
+  readonly db: Database.Database;
+  readonly path: string;
+  #pricing: PricingTable;
+  readonly #now: () => number;
+  readonly #upsert: Database.Statement;
+  readonly #upsertCheckpoint: Database.Statement;
+  readonly #getCheckpoint: Database.Statement<[string], CheckpointRow>;
+  readonly #commit: (events: readonly UsageEvent[], checkpoint: FileCheckpoint | undefined) => IngestResult;
+
+  private constructor(db: Database.Database, path: string, pricing: PricingTable, now: () => number) {
+    this.db = db;
+    this.path = path;
+    this.#pricing = pricing;
+    this.#now = now;
+    db.function('nexus_cost', { deterministic: true }, (model, speed, input, output, cc, cc1h, cr) => {
+      const match = this.#pricing.lookup(String(model));
+      if (!match) return 0;
+      return costOfCall(
+        {
+          inputTokens: Number(input),
+          outputTokens: Number(output),
+          cacheCreationTokens: Number(cc),
+          cacheCreation1hTokens: Number(cc1h),
+          cacheReadTokens: Number(cr),
+        },
+        match.price,
+        speed === null ? undefined : String(speed),
+      );
+    });
+    db.function('nexus_priced', { deterministic: true }, (model) =>
+      this.#pricing.lookup(String(model)) ? 1 : 0,
+    );
+    this.#upsert = db.prepare(UPSERT);
+    this.#upsertCheckpoint = db.prepare(UPSERT_CHECKPOINT);
+    this.#getCheckpoint = db.prepare('SELECT * FROM checkpoints WHERE path = ?');
+    this.#commit = db.transaction((events, checkpoint) => {
+      let changed = 0;
+      let rejected = 0;
+      const recordedAt = this.#now();
+      for (const event of events) {
+        const params = this.#params(event, recordedAt);
+        if (!params) {
+          rejected++;
+          continue;
+        }
+        changed += this.#upsert.run(params).changes > 0 ? 1 : 0;
+      }
+      if (checkpoint) {
+        this.#upsertCheckpoint.run({
+          ...checkpoint,
+          state: checkpoint.state === undefined ? null : JSON.stringify(checkpoint.state),
+          updatedAt: recordedAt,
+        });
+      }
+      return { changed, rejected };
+    });
+  }
+
+  /**
+   * Open (creating if needed) the ledger, run pending migrations, and reprice stored rows when the
+   * pricing table differs from the one they were priced with.
+   * @throws NexusUsageError `NEXUS_USAGE_LEDGER_OPEN` or `NEXUS_USAGE_LEDGER_SCHEMA`.
+   */
+  static open(options: LedgerOptions = {}): UsageLedger {
+    const path = options.path ?? join(options.stateDir ?? '.', LEDGER_FILE);
+    let db: Database.Database;
+    try {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      db = new Database(path);
+      db.pragma('journal_mode = WAL');
+      // NORMAL under WAL survives a killed process; only a power cut can drop the last commits.
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 5000');
+    } catch (cause) {
+      throw new NexusUsageError('NEXUS_USAGE_LEDGER_OPEN', `cannot open the usage ledger at ${path}`, {
+        cause,
+      });
+    }
+    try {
+      migrate(db);
+      const ledger = new UsageLedger(db, path, options.pricing ?? bundledPricing(), options.now ?? Date.now);
+      ledger.setPricing(ledger.#pricing);
+      return ledger;
+    } catch (err) {
+      db.close();
+      if (err instanceof NexusUsageError) throw err;
+      throw new NexusUsageError('NEXUS_USAGE_LEDGER_OPEN', `cannot open the usage ledger at ${path}`, {
+        cause: err,
+      });
+    }
+  }
+
+  /** The table computed costs use. */
+  get pricing(): PricingTable {
+    return this.#pricing;
+  }
+
+  /**
+   * Switch pricing tables; stored computed costs are recomputed when the prices differ.
+   * @returns the number of rows repriced.
+   */
+  setPricing(pricing: PricingTable): number {
+    this.#pricing = pricing;
+    const stored = this.db.prepare("SELECT value FROM meta WHERE key = 'pricing_fingerprint'").pluck().get();
+    if (stored === pricing.fingerprint) return 0;
+    return this.db.transaction(() => {
+      const { changes } = this.db
+        .prepare(
+          `UPDATE usage SET cost_calc = nexus_cost(model, speed, input, output, cache_creation, cache_creation_1h,
+             cache_read), priced = nexus_priced(model)`,
+        )
+        .run();
+      this.db
+        .prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('pricing_fingerprint', ?)")
+        .run(pricing.fingerprint);
+      return changes;
+    })();
+  }
+
+  #params(event: UsageEvent, recordedAt: number): Record<string, unknown> | undefined {
+    const ts = Date.parse(event.timestamp);
+    if (!Number.isFinite(ts) || !event.dedupKey) return undefined;
+    const input = count(event.inputTokens);
+    const output = count(event.outputTokens);
+    const cacheCreation = count(event.cacheCreationTokens);
+    const cacheCreation1h = Math.min(count(event.cacheCreation1hTokens), cacheCreation);
+    const cacheRead = count(event.cacheReadTokens);
+    const model = event.model ?? '';
+    const speed = event.speed ?? null;
+    const match = this.#pricing.lookup(model);
+    const costCalc = match
+      ? costOfCall(
+          {
+            inputTokens: input,
+            outputTokens: output,
+            cacheCreationTokens: cacheCreation,
+            cacheCreation1hTokens: cacheCreation1h,
+            cacheReadTokens: cacheRead,
+          },
+          match.price,
+          speed,
+        )
+      : 0;
+    const costLog =
+      typeof event.costUsd === 'number' && Number.isFinite(event.costUsd) && event.costUsd >= 0
+        ? event.costUsd
+        : null;
+    return {
+      tool: event.tool,
+      dedupKey: event.dedupKey,
+      sessionId: event.sessionId ?? '',
+      projectPath: event.projectPath ?? '',
+      model,
+      modelFallback: event.modelFallback ? 1 : 0,
+      speed,
+      ts,
+      bestTotal: input + output + cacheCreation + cacheRead,
+      input,
+      output,
+      cacheCreation,
+      cacheCreation1h,
+      cacheRead,
+      reasoning: count(event.reasoningOutputTokens),
+      costLog,
+      costCalc,
+      priced: match ? 1 : 0,
+      recordedAt,
+    };
+  }
+
+  /**
+   * Upsert usage events (per-field maximum per (tool, dedupKey)) and, when given, the checkpoint of
+   * the file they came from, in one transaction.
+   */
+  ingest(events: readonly UsageEvent[], checkpoint?: FileCheckpoint): IngestResult {
+    return this.#commit(events, checkpoint);
+  }
+
+  /** The saved checkpoint of a log file, if any. */
+  checkpoint(path: string): FileCheckpoint | undefined {
+    const row = this.#getCheckpoint.get(path);
+    return row ? toCheckpoint(row) : undefined;
+  }
+
+  /** All checkpoints (files ever read, including deleted ones). */
+  checkpoints(): FileCheckpoint[] {
+    return (this.db.prepare('SELECT * FROM checkpoints ORDER BY path').all() as CheckpointRow[]).map(
+      toCheckpoint,
+    );
+  }
+
+  /** All-history totals per tool, maintained by triggers (auto-mode cost). Cheap: one row per tool. */
+  toolTotals(): Record<string, LedgerToolTotals> {
+    const rows = this.db
+      .prepare('SELECT tool, tokens, cost_auto, calls FROM tool_totals ORDER BY tool')
+      .all() as {
+      tool: string;
+      tokens: number;
+      cost_auto: number;
+      calls: number;
+    }[];
+    const out: Record<string, LedgerToolTotals> = {};
+    for (const r of rows)
+      out[r.tool] = { totalTokens: r.tokens, totalCostUsd: Math.max(0, r.cost_auto), calls: r.calls };
+    return out;
+  }
+
+  /** Close the connection (checkpoints the WAL). */
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function migrate(db: Database.Database): void {
+  const read = () => db.pragma('user_version', { simple: true }) as number;
+  const check = (version: number) => {
+    if (version > MIGRATIONS.length) {
+      throw new NexusUsageError(
+        'NEXUS_USAGE_LEDGER_SCHEMA',
+        `the usage ledger has schema version ${version}; this Nexus knows up to ${MIGRATIONS.length}`,
+      );
+    }
+  };
+  check(read());
+  if (read() === MIGRATIONS.length) return;
+  // Re-read under the write lock: the server and `nexus usage` may open a new ledger at the same time.
+  db.transaction(() => {
+    const version = read();
+    check(version);
+    for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  }).immediate();
+}
