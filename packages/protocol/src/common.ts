@@ -44,7 +44,9 @@ export const Message = Type.Object(
     role: MessageRole,
     kind: MessageKind,
     content: Type.String({ description: 'Plain text as written by the agent; never HTML' }),
-    summary: Type.Optional(Type.String({ description: 'One short line for tool plumbing, e.g. "Bash: npm test"' })),
+    summary: Type.Optional(
+      Type.String({ description: 'One short line for tool plumbing, e.g. "Bash: npm test"' }),
+    ),
     toolName: Type.Optional(Type.String()),
     timestamp: Type.Optional(IsoTimestamp),
     model: Type.Optional(Type.String()),

@@ -9,7 +9,11 @@ import {
   WatchedRoot,
 } from './common.js';
 
-const Seq = Type.Integer({ minimum: 1, description: 'Per-server sequence number, strictly increasing' });
+/**
+ * Server-wide sequence number. Each broadcast frame takes the next one; `hello`, `init` and `error`
+ * carry the seq of the state they describe, so the seqs one client sees never go back.
+ */
+const Seq = Type.Integer({ minimum: 0, description: 'Server-wide sequence number' });
 
 function serverFrame<T extends string, P extends TProperties>(type: T, properties: P, description: string) {
   return Type.Object(
@@ -25,6 +29,9 @@ export const HelloFrame = serverFrame(
     protocolVersion: Type.Integer({ minimum: 1 }),
     serverVersion: Type.String(),
     serverTime: IsoTimestamp,
+    bootId: Type.String({
+      description: 'Identifies this server run; seqs from another run cannot be resumed',
+    }),
   },
   'Versions of the protocol and the server; always the first frame',
 );
@@ -126,13 +133,18 @@ export type ServerFrame =
   | ErrorFrame;
 
 /** A server frame before the server stamps its sequence number. */
-export type UnsequencedFrame = ServerFrame extends infer F ? (F extends ServerFrame ? Omit<F, 'seq'> : never) : never;
+export type UnsequencedFrame = ServerFrame extends infer F
+  ? F extends ServerFrame
+    ? Omit<F, 'seq'>
+    : never
+  : never;
 
 /** Client → server: "the last frame I saw had this seq; send me what I missed". */
 export const ResyncFrame = Type.Object(
   {
     type: Type.Literal('resync'),
     lastSeq: Type.Integer({ minimum: 0 }),
+    bootId: Type.Optional(Type.String()),
   },
   { additionalProperties: false, $id: 'nexus.resync', description: 'Ask for frames after lastSeq' },
 );

@@ -60,7 +60,11 @@ export const UsageBreakdown = Type.Object(
 export type UsageBreakdown = Static<typeof UsageBreakdown>;
 
 export const UsagePeriodRow = Type.Object(
-  { period: Type.String({ description: 'YYYY-MM-DD or YYYY-MM in the report time zone' }), ...tokenFields, breakdown: Type.Array(UsageBreakdown) },
+  {
+    period: Type.String({ description: 'YYYY-MM-DD or YYYY-MM in the report time zone' }),
+    ...tokenFields,
+    breakdown: Type.Array(UsageBreakdown),
+  },
   { additionalProperties: false },
 );
 export type UsagePeriodRow = Static<typeof UsagePeriodRow>;

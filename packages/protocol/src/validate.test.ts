@@ -3,7 +3,14 @@ import { parseServerFrame, validateClientFrame, validateServerFrame } from './in
 
 describe('validateServerFrame', () => {
   it('accepts a hello frame', () => {
-    const frame = { type: 'hello', seq: 1, protocolVersion: 1, serverVersion: '0.1.0', serverTime: '2026-11-24T10:00:00.000Z' };
+    const frame = {
+      type: 'hello',
+      seq: 0,
+      protocolVersion: 1,
+      serverVersion: '0.1.0',
+      serverTime: '2026-11-24T10:00:00.000Z',
+      bootId: 'b1',
+    };
     expect(validateServerFrame(frame)).toEqual({ ok: true, value: frame });
   });
   it('reports an unknown type as an issue on /type', () => {
