@@ -212,7 +212,7 @@ export class UsageLedger {
   readonly #upsert: Database.Statement;
   readonly #upsertCheckpoint: Database.Statement;
   readonly #getCheckpoint: Database.Statement<[string], CheckpointRow>;
-  readonly #commit: (events: readonly UsageEvent[], checkpoint: FileCheckpoint | undefined) => IngestResult;
+  readonly #commit: (events: readonly UsageEvent[], checkpoints: readonly FileCheckpoint[]) => IngestResult;
 
   private constructor(db: Database.Database, path: string, pricing: PricingTable, now: () => number) {
     this.db = db;
@@ -240,7 +240,7 @@ export class UsageLedger {
     this.#upsert = db.prepare(UPSERT);
     this.#upsertCheckpoint = db.prepare(UPSERT_CHECKPOINT);
     this.#getCheckpoint = db.prepare('SELECT * FROM checkpoints WHERE path = ?');
-    this.#commit = db.transaction((events, checkpoint) => {
+    this.#commit = db.transaction((events, checkpoints) => {
       let changed = 0;
       let rejected = 0;
       const recordedAt = this.#now();
@@ -252,7 +252,7 @@ export class UsageLedger {
         }
         changed += this.#upsert.run(params).changes > 0 ? 1 : 0;
       }
-      if (checkpoint) {
+      for (const checkpoint of checkpoints) {
         this.#upsertCheckpoint.run({
           ...checkpoint,
           state: checkpoint.state === undefined ? null : JSON.stringify(checkpoint.state),
@@ -376,11 +376,17 @@ export class UsageLedger {
   }
 
   /**
-   * Upsert usage events (per-field maximum per (tool, dedupKey)) and, when given, the checkpoint of
-   * the file they came from, in one transaction.
+   * Upsert usage events (per-field maximum per (tool, dedupKey)) and, when given, the checkpoints of
+   * the files they came from, in one transaction: either all of it is stored or none.
    */
-  ingest(events: readonly UsageEvent[], checkpoint?: FileCheckpoint): IngestResult {
-    return this.#commit(events, checkpoint);
+  ingest(
+    events: readonly UsageEvent[],
+    checkpoint?: FileCheckpoint | readonly FileCheckpoint[],
+  ): IngestResult {
+    return this.#commit(
+      events,
+      checkpoint === undefined ? [] : Array.isArray(checkpoint) ? checkpoint : [checkpoint as FileCheckpoint],
+    );
   }
 
   /** The saved checkpoint of a log file, if any. */
