@@ -213,19 +213,15 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
       let startOffset = 0;
       let state: unknown;
       let head: string;
-      if (
-        cp &&
-        cp.dev === item.dev &&
-        cp.ino === item.ino &&
-        size >= cp.offset &&
-        (await headMatches(file.path, cp.headHash))
-      ) {
-        if (size === cp.offset && size === cp.size) {
-          progress.scannedFiles++;
-          progress.scannedBytes = base + size;
-          emit();
-          continue;
-        }
+      const sameFile = cp !== undefined && cp.dev === item.dev && cp.ino === item.ino;
+      // Unchanged since the checkpoint (same inode, size and mtime, fully read): skip without opening it.
+      if (cp && sameFile && size === cp.size && size === cp.offset && item.mtimeMs === cp.mtimeMs) {
+        progress.scannedFiles++;
+        progress.scannedBytes = base + size;
+        emit();
+        continue;
+      }
+      if (cp && sameFile && size >= cp.offset && (await headMatches(file.path, cp.headHash))) {
         startOffset = cp.offset;
         state = cp.state;
         head =

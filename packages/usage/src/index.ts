@@ -59,6 +59,7 @@ export {
   type CostHistoryItem,
   type CostHistoryOptions,
   type CostHistoryResponse,
+  checkReportOptions,
   costHistory,
   dailyReport,
   monthlyReport,

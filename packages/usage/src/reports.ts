@@ -68,6 +68,14 @@ function resolve(options: ReportOptions): Resolved {
   return { timezone, mode, tool: options.tool || undefined, from, to };
 }
 
+/**
+ * Check report options without running a report (CLIs validate before a long catch-up).
+ * @throws NexusUsageError `NEXUS_USAGE_BAD_OPTION`.
+ */
+export function checkReportOptions(options: ReportOptions): void {
+  resolve(options);
+}
+
 function costExpr(mode: CostMode): string {
   if (mode === 'calculate') return 'u.cost_calc';
   if (mode === 'display') return 'coalesce(u.cost_log, 0)';

@@ -1,0 +1,185 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { parseArgs } from 'node:util';
+import type { NexusAdapter } from '@nexus/parsers';
+import {
+  type BackfillReader,
+  COST_MODES,
+  type CostMode,
+  checkReportOptions,
+  dailyReport,
+  formatProgressBar,
+  formatReportTable,
+  loadPricing,
+  monthlyReport,
+  NexusUsageError,
+  type ReportOptions,
+  resolveStateDir,
+  runBackfill,
+  sessionReport,
+  UsageLedger,
+  type UsageLogger,
+} from '@nexus/usage';
+
+/** Streams and environment of one CLI invocation. */
+export interface UsageCommandIo {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+}
+
+/** Test and embedding hooks; the CLI passes none. */
+export interface UsageCommandHooks {
+  /** Adapters to catch up with; default the built-in ones of `@nexus/parsers`. */
+  readonly adapters?: readonly NexusAdapter[];
+  readonly reader?: BackfillReader;
+}
+
+export const USAGE_HELP = `Usage: nexus usage <daily|monthly|session> [options]
+
+Token usage and USD cost of every agent on this machine, over all history. The ledger in the state
+directory ($NEXUS_STATE_DIR, else ~/.nexus) is caught up with the logs first, so this works whether
+or not the server runs.
+
+Options:
+  --json               Print the report as JSON (the same contract as GET /api/usage/*)
+  --since YYYY-MM-DD   First day included (in --timezone)
+  --until YYYY-MM-DD   Last day included (in --timezone)
+  --timezone ZONE      IANA zone days and months are cut in (default: the system zone)
+  --tool ID            Only one tool: claude-code, codex, openclaw, …
+  --mode MODE          auto (the log's own cost, else computed), calculate, display (default auto)
+  --offline            Never fetch the pricing table from the network
+  -h, --help           Show this help`;
+
+const REPORTS = { daily: dailyReport, monthly: monthlyReport, session: sessionReport } as const;
+
+function isTty(stream: NodeJS.WritableStream): boolean {
+  return (stream as { isTTY?: boolean }).isTTY === true;
+}
+
+async function builtinAdapters(): Promise<NexusAdapter[]> {
+  // Looked up by name so this file builds before every factory exists in @nexus/parsers.
+  const parsers = (await import('@nexus/parsers')) as unknown as Record<string, unknown>;
+  const adapters: NexusAdapter[] = [];
+  for (const name of ['claudeCode', 'codex', 'openclaw']) {
+    const factory = parsers[name];
+    if (typeof factory === 'function') adapters.push((factory as () => NexusAdapter)());
+  }
+  return adapters;
+}
+
+function stderrLogger(io: UsageCommandIo): UsageLogger {
+  return {
+    warn: (details, message) => {
+      const code = typeof details.code === 'string' ? ` (${details.code})` : '';
+      const err = details.err instanceof Error ? `: ${details.err.message}` : '';
+      io.stderr.write(`${message}${code}${err}\n`);
+    },
+  };
+}
+
+/**
+ * `nexus usage daily|monthly|session [--json] [--since] [--until] [--timezone] [--tool] [--mode]
+ * [--offline]`: open the ledger in the state directory, catch it up with the logs (a progress bar
+ * on stderr when it is a terminal), then print the report. Returns the exit code: 0, 1 on failure,
+ * 2 on a usage error.
+ */
+export async function runUsageCommand(
+  argv: string[],
+  io: UsageCommandIo,
+  hooks: UsageCommandHooks = {},
+): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (err) {
+    io.stderr.write(`[nexus] [usage] ${(err as Error).message}\n\n${USAGE_HELP}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout.write(`${USAGE_HELP}\n`);
+    return 0;
+  }
+  const kind = positionals[0] as keyof typeof REPORTS | undefined;
+  if (!kind || !(kind in REPORTS) || positionals.length > 1) {
+    io.stderr.write(`[nexus] [usage] expected one of daily, monthly, session\n\n${USAGE_HELP}\n`);
+    return 2;
+  }
+  if (values.mode !== undefined && !COST_MODES.includes(values.mode as CostMode)) {
+    io.stderr.write(`[nexus] [usage] --mode must be one of ${COST_MODES.join(', ')}\n`);
+    return 2;
+  }
+  const options: ReportOptions = {
+    ...(values.since ? { since: values.since } : {}),
+    ...(values.until ? { until: values.until } : {}),
+    ...(values.timezone ? { timezone: values.timezone } : {}),
+    ...(values.tool ? { tool: values.tool } : {}),
+    ...(values.mode ? { mode: values.mode as CostMode } : {}),
+  };
+  // Check the options before the (possibly long) catch-up, so a typo fails at once.
+  try {
+    checkReportOptions(options);
+  } catch (err) {
+    if (err instanceof NexusUsageError) {
+      io.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+
+  const logger = stderrLogger(io);
+  const stateDir = resolveStateDir(io.env);
+  const offline = values.offline === true || io.env.NEXUS_OFFLINE === '1';
+  let ledger: UsageLedger | undefined;
+  try {
+    const pricing = await loadPricing({ stateDir, offline, env: io.env, logger, timeoutMs: 5000 });
+    ledger = UsageLedger.open({ stateDir, pricing });
+    const adapters = hooks.adapters ?? (await builtinAdapters());
+    const showBar = isTty(io.stderr);
+    await runBackfill({
+      ledger,
+      adapters,
+      environment: { env: io.env, homeDir: io.env.HOME || homedir(), exists: existsSync },
+      logger,
+      ...(hooks.reader ? { reader: hooks.reader } : {}),
+      ...(showBar
+        ? {
+            onProgress: (p) => {
+              if (p.status === 'running') io.stderr.write(`\r${formatProgressBar(p)}`);
+              else io.stderr.write('\r\x1b[2K');
+            },
+          }
+        : {}),
+    });
+    const report = REPORTS[kind](ledger, options);
+    if (values.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else io.stdout.write(formatReportTable(report, { color: isTty(io.stdout) && !io.env.NO_COLOR }));
+    return 0;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    io.stderr.write(`${message.startsWith('[nexus]') ? message : `[nexus] [usage] ${message}`}\n`);
+    return err instanceof NexusUsageError && err.code === 'NEXUS_USAGE_BAD_OPTION' ? 2 : 1;
+  } finally {
+    ledger?.close();
+  }
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      json: { type: 'boolean' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      timezone: { type: 'string' },
+      tool: { type: 'string' },
+      mode: { type: 'string' },
+      offline: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
