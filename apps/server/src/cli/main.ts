@@ -55,10 +55,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     case 'dev-stop':
       return devStop(resolveStatePaths(io.env), io);
     case 'usage': {
-      const usageModule = '../usage/usage-command.js';
-      const { runUsageCommand } = (await import(usageModule)) as {
-        runUsageCommand: (argv: string[], io: CliIo & { cwd: string }) => Promise<number>;
-      };
+      const { runUsageCommand } = await import('../usage/usage-command.js');
       return runUsageCommand(rest, { stdout: io.stdout, stderr: io.stderr, env: io.env, cwd: process.cwd() });
     }
     case 'test':
