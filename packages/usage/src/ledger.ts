@@ -84,8 +84,6 @@ const MIGRATIONS: readonly string[] = [
     recorded_at INTEGER NOT NULL,
     UNIQUE (tool, dedup_key)
   );
-  CREATE INDEX usage_by_ts ON usage (ts);
-  CREATE INDEX usage_by_session ON usage (session_id);
   CREATE TABLE checkpoints (
     path TEXT PRIMARY KEY,
     tool TEXT NOT NULL,
@@ -105,12 +103,40 @@ const MIGRATIONS: readonly string[] = [
     calls INTEGER NOT NULL
   );
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  -- Quarter-hour rollup per tool and model: reports cut days from it in any zone whose offsets are
+  -- whole quarter hours (all of today's), without touching every call.
+  CREATE TABLE rollup (
+    bucket INTEGER NOT NULL,
+    tool TEXT NOT NULL,
+    model TEXT NOT NULL,
+    calls INTEGER NOT NULL,
+    input INTEGER NOT NULL,
+    output INTEGER NOT NULL,
+    cache_creation INTEGER NOT NULL,
+    cache_read INTEGER NOT NULL,
+    reasoning INTEGER NOT NULL,
+    cost_calc REAL NOT NULL,
+    cost_auto REAL NOT NULL,
+    cost_display REAL NOT NULL,
+    unpriced_calc INTEGER NOT NULL,
+    unpriced_auto INTEGER NOT NULL,
+    PRIMARY KEY (bucket, tool, model)
+  ) WITHOUT ROWID;
   CREATE TRIGGER usage_after_insert AFTER INSERT ON usage BEGIN
     INSERT INTO tool_totals (tool, tokens, cost_auto, calls)
     VALUES (NEW.tool, NEW.input + NEW.output + NEW.cache_creation + NEW.cache_read,
             coalesce(NEW.cost_log, NEW.cost_calc), 1)
     ON CONFLICT (tool) DO UPDATE SET tokens = tokens + excluded.tokens,
       cost_auto = cost_auto + excluded.cost_auto, calls = calls + 1;
+    INSERT INTO rollup VALUES (NEW.ts / 900000, NEW.tool, NEW.model, 1, NEW.input, NEW.output, NEW.cache_creation,
+      NEW.cache_read, NEW.reasoning, NEW.cost_calc, coalesce(NEW.cost_log, NEW.cost_calc), coalesce(NEW.cost_log, 0),
+      NEW.priced = 0, NEW.priced = 0 AND NEW.cost_log IS NULL)
+    ON CONFLICT (bucket, tool, model) DO UPDATE SET calls = calls + 1, input = input + excluded.input,
+      output = output + excluded.output, cache_creation = cache_creation + excluded.cache_creation,
+      cache_read = cache_read + excluded.cache_read, reasoning = reasoning + excluded.reasoning,
+      cost_calc = cost_calc + excluded.cost_calc, cost_auto = cost_auto + excluded.cost_auto,
+      cost_display = cost_display + excluded.cost_display, unpriced_calc = unpriced_calc + excluded.unpriced_calc,
+      unpriced_auto = unpriced_auto + excluded.unpriced_auto;
   END;
   CREATE TRIGGER usage_after_update AFTER UPDATE ON usage BEGIN
     UPDATE tool_totals SET
@@ -118,6 +144,22 @@ const MIGRATIONS: readonly string[] = [
                       - (OLD.input + OLD.output + OLD.cache_creation + OLD.cache_read),
       cost_auto = cost_auto + coalesce(NEW.cost_log, NEW.cost_calc) - coalesce(OLD.cost_log, OLD.cost_calc)
     WHERE tool = NEW.tool;
+    UPDATE rollup SET calls = calls - 1, input = input - OLD.input, output = output - OLD.output,
+      cache_creation = cache_creation - OLD.cache_creation, cache_read = cache_read - OLD.cache_read,
+      reasoning = reasoning - OLD.reasoning, cost_calc = cost_calc - OLD.cost_calc,
+      cost_auto = cost_auto - coalesce(OLD.cost_log, OLD.cost_calc), cost_display = cost_display - coalesce(OLD.cost_log, 0),
+      unpriced_calc = unpriced_calc - (OLD.priced = 0), unpriced_auto = unpriced_auto - (OLD.priced = 0 AND OLD.cost_log IS NULL)
+    WHERE bucket = OLD.ts / 900000 AND tool = OLD.tool AND model = OLD.model;
+    INSERT INTO rollup VALUES (NEW.ts / 900000, NEW.tool, NEW.model, 1, NEW.input, NEW.output, NEW.cache_creation,
+      NEW.cache_read, NEW.reasoning, NEW.cost_calc, coalesce(NEW.cost_log, NEW.cost_calc), coalesce(NEW.cost_log, 0),
+      NEW.priced = 0, NEW.priced = 0 AND NEW.cost_log IS NULL)
+    ON CONFLICT (bucket, tool, model) DO UPDATE SET calls = calls + 1, input = input + excluded.input,
+      output = output + excluded.output, cache_creation = cache_creation + excluded.cache_creation,
+      cache_read = cache_read + excluded.cache_read, reasoning = reasoning + excluded.reasoning,
+      cost_calc = cost_calc + excluded.cost_calc, cost_auto = cost_auto + excluded.cost_auto,
+      cost_display = cost_display + excluded.cost_display, unpriced_calc = unpriced_calc + excluded.unpriced_calc,
+      unpriced_auto = unpriced_auto + excluded.unpriced_auto;
+    DELETE FROM rollup WHERE bucket = OLD.ts / 900000 AND tool = OLD.tool AND model = OLD.model AND calls = 0;
   END;
   `,
 ];
@@ -133,8 +175,7 @@ const pick = (col: string) => `CASE WHEN ${WINS} THEN excluded.${col} ELSE ${col
 const UPSERT = `
 INSERT INTO usage (tool, dedup_key, session_id, project_path, model, model_fallback, speed, ts, best_total,
   input, output, cache_creation, cache_creation_1h, cache_read, reasoning, cost_log, cost_calc, priced, recorded_at)
-VALUES (@tool, @dedupKey, @sessionId, @projectPath, @model, @modelFallback, @speed, @ts, @bestTotal,
-  @input, @output, @cacheCreation, @cacheCreation1h, @cacheRead, @reasoning, @costLog, @costCalc, @priced, @recordedAt)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (tool, dedup_key) DO UPDATE SET
   ts = ${pick('ts')},
   session_id = ${pick('session_id')},
@@ -198,6 +239,70 @@ function toCheckpoint(row: CheckpointRow): FileCheckpoint {
   };
 }
 
+/** One call as the ledger stores it, before pricing. */
+interface Row {
+  tool: string;
+  dedupKey: string;
+  sessionId: string;
+  projectPath: string;
+  model: string;
+  modelFallback: 0 | 1;
+  speed: string | null;
+  ts: number;
+  bestTotal: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationTokens: number;
+  cacheCreation1hTokens: number;
+  cacheReadTokens: number;
+  reasoning: number;
+  costLog: number | null;
+}
+
+function toRow(event: UsageEvent): Row | undefined {
+  const ts = Date.parse(event.timestamp);
+  if (!Number.isFinite(ts) || !event.dedupKey) return undefined;
+  const inputTokens = count(event.inputTokens);
+  const outputTokens = count(event.outputTokens);
+  const cacheCreationTokens = count(event.cacheCreationTokens);
+  const cacheReadTokens = count(event.cacheReadTokens);
+  const cost = event.costUsd;
+  return {
+    tool: event.tool,
+    dedupKey: event.dedupKey,
+    sessionId: event.sessionId ?? '',
+    projectPath: event.projectPath ?? '',
+    model: event.model ?? '',
+    modelFallback: event.modelFallback ? 1 : 0,
+    speed: event.speed ?? null,
+    ts,
+    bestTotal: inputTokens + outputTokens + cacheCreationTokens + cacheReadTokens,
+    inputTokens,
+    outputTokens,
+    cacheCreationTokens,
+    cacheCreation1hTokens: Math.min(count(event.cacheCreation1hTokens), cacheCreationTokens),
+    cacheReadTokens,
+    reasoning: count(event.reasoningOutputTokens),
+    costLog: typeof cost === 'number' && Number.isFinite(cost) && cost >= 0 ? cost : null,
+  };
+}
+
+/** The same merge as the SQL upsert: per-field maximum, identity of the largest (earlier on a tie). */
+function mergeRows(a: Row, b: Row): Row {
+  const winner = b.bestTotal > a.bestTotal || (b.bestTotal === a.bestTotal && b.ts < a.ts) ? b : a;
+  return {
+    ...winner,
+    bestTotal: Math.max(a.bestTotal, b.bestTotal),
+    inputTokens: Math.max(a.inputTokens, b.inputTokens),
+    outputTokens: Math.max(a.outputTokens, b.outputTokens),
+    cacheCreationTokens: Math.max(a.cacheCreationTokens, b.cacheCreationTokens),
+    cacheCreation1hTokens: Math.max(a.cacheCreation1hTokens, b.cacheCreation1hTokens),
+    cacheReadTokens: Math.max(a.cacheReadTokens, b.cacheReadTokens),
+    reasoning: Math.max(a.reasoning, b.reasoning),
+    costLog: a.costLog === null ? b.costLog : b.costLog === null ? a.costLog : Math.max(a.costLog, b.costLog),
+  };
+}
+
 /**
  * The all-history usage ledger: one SQLite file (WAL) with usage rows unique by (tool, dedupKey)
  * and a checkpoint per log file. Rows and the checkpoint that covers them commit together, so a
@@ -244,13 +349,21 @@ export class UsageLedger {
       let changed = 0;
       let rejected = 0;
       const recordedAt = this.#now();
+      // Streamed responses repeat a key on consecutive lines: merge them here, so SQLite sees each
+      // key once per batch.
+      const merged = new Map<string, Row>();
       for (const event of events) {
-        const params = this.#params(event, recordedAt);
-        if (!params) {
+        const row = toRow(event);
+        if (!row) {
           rejected++;
           continue;
         }
-        changed += this.#upsert.run(params).changes > 0 ? 1 : 0;
+        const id = `${row.tool}\0${row.dedupKey}`;
+        const prev = merged.get(id);
+        merged.set(id, prev ? mergeRows(prev, row) : row);
+      }
+      for (const row of merged.values()) {
+        changed += this.#upsert.run(this.#values(row, recordedAt)).changes > 0 ? 1 : 0;
       }
       for (const checkpoint of checkpoints) {
         this.#upsertCheckpoint.run({
@@ -324,55 +437,30 @@ export class UsageLedger {
     })();
   }
 
-  #params(event: UsageEvent, recordedAt: number): Record<string, unknown> | undefined {
-    const ts = Date.parse(event.timestamp);
-    if (!Number.isFinite(ts) || !event.dedupKey) return undefined;
-    const input = count(event.inputTokens);
-    const output = count(event.outputTokens);
-    const cacheCreation = count(event.cacheCreationTokens);
-    const cacheCreation1h = Math.min(count(event.cacheCreation1hTokens), cacheCreation);
-    const cacheRead = count(event.cacheReadTokens);
-    const model = event.model ?? '';
-    const speed = event.speed ?? null;
-    const match = this.#pricing.lookup(model);
-    const costCalc = match
-      ? costOfCall(
-          {
-            inputTokens: input,
-            outputTokens: output,
-            cacheCreationTokens: cacheCreation,
-            cacheCreation1hTokens: cacheCreation1h,
-            cacheReadTokens: cacheRead,
-          },
-          match.price,
-          speed,
-        )
-      : 0;
-    const costLog =
-      typeof event.costUsd === 'number' && Number.isFinite(event.costUsd) && event.costUsd >= 0
-        ? event.costUsd
-        : null;
-    return {
-      tool: event.tool,
-      dedupKey: event.dedupKey,
-      sessionId: event.sessionId ?? '',
-      projectPath: event.projectPath ?? '',
-      model,
-      modelFallback: event.modelFallback ? 1 : 0,
-      speed,
-      ts,
-      bestTotal: input + output + cacheCreation + cacheRead,
-      input,
-      output,
-      cacheCreation,
-      cacheCreation1h,
-      cacheRead,
-      reasoning: count(event.reasoningOutputTokens),
-      costLog,
+  #values(row: Row, recordedAt: number): unknown[] {
+    const match = this.#pricing.lookup(row.model);
+    const costCalc = match ? costOfCall(row, match.price, row.speed) : 0;
+    return [
+      row.tool,
+      row.dedupKey,
+      row.sessionId,
+      row.projectPath,
+      row.model,
+      row.modelFallback,
+      row.speed,
+      row.ts,
+      row.bestTotal,
+      row.inputTokens,
+      row.outputTokens,
+      row.cacheCreationTokens,
+      row.cacheCreation1hTokens,
+      row.cacheReadTokens,
+      row.reasoning,
+      row.costLog,
       costCalc,
-      priced: match ? 1 : 0,
+      match ? 1 : 0,
       recordedAt,
-    };
+    ];
   }
 
   /**

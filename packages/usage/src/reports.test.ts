@@ -240,3 +240,31 @@ describe('costHistory', () => {
     );
   });
 });
+
+describe('rollup consistency', () => {
+  it('moves a call to the day of its largest line, leaving no empty day behind', () => {
+    const l = UsageLedger.open({ path: ':memory:' });
+    l.ingest([usage({ dedupKey: 'x', timestamp: '2026-09-01T23:59:00.000Z', outputTokens: 5 })]);
+    l.ingest([usage({ dedupKey: 'x', timestamp: '2026-09-02T00:01:00.000Z', outputTokens: 50 })]);
+    const report = dailyReport(l, { timezone: 'UTC' });
+    expect(report.rows.map((r) => [r.period, r.outputTokens])).toEqual([['2026-09-02', 50]]);
+    expect(l.db.prepare('SELECT COUNT(*) FROM rollup').pluck().get()).toBe(1);
+    l.close();
+  });
+
+  it('cuts days from the calls themselves in a zone off the quarter hour', () => {
+    const l = UsageLedger.open({ path: ':memory:' });
+    // Monrovia kept -00:44:30 until 1972.
+    l.ingest([
+      usage({ dedupKey: 'a', timestamp: '1971-06-01T00:30:00.000Z', outputTokens: 1 }),
+      usage({ dedupKey: 'b', timestamp: '1971-06-01T00:50:00.000Z', outputTokens: 2 }),
+    ]);
+    const report = dailyReport(l, { timezone: 'Africa/Monrovia', mode: 'calculate' });
+    expect(report.rows.map((r) => [r.period, r.outputTokens])).toEqual([
+      ['1971-05-31', 1],
+      ['1971-06-01', 2],
+    ]);
+    expect(dailyReport(l, { timezone: 'Africa/Monrovia', since: '1971-06-01' }).totals.outputTokens).toBe(2);
+    l.close();
+  });
+});

@@ -155,6 +155,17 @@ const byToolModel = (a: UsageBreakdown, b: UsageBreakdown) =>
 
 function unpricedModels(ledger: UsageLedger, r: Resolved): string[] {
   if (r.mode === 'display') return [];
+  const quarter = (t: number | undefined) => t === undefined || t % 900_000 === 0;
+  if (quarter(r.from) && quarter(r.to)) {
+    const w = rollupWhere(r);
+    const column = r.mode === 'auto' ? 'u.unpriced_auto' : 'u.unpriced_calc';
+    return ledger.db
+      .prepare(
+        `SELECT DISTINCT u.model FROM rollup u WHERE ${column} > 0 AND u.model <> '' AND ${w.sql} ORDER BY 1`,
+      )
+      .pluck()
+      .all(...w.params) as string[];
+  }
   const w = where(r);
   const extra = r.mode === 'auto' ? ' AND u.cost_log IS NULL' : '';
   return ledger.db
@@ -199,32 +210,73 @@ function buckets(min: number, max: number, unit: 'day' | 'month', timeZone: stri
   return out;
 }
 
+/** Quarter hour: the rollup's bucket, and a divisor of every current UTC offset. */
+const QUARTER_HOUR = 900_000;
+
+function rollupWhere(r: Resolved): { sql: string; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  if (r.tool !== undefined) {
+    clauses.push('u.tool = ?');
+    params.push(r.tool);
+  }
+  if (r.from !== undefined) {
+    clauses.push('u.bucket >= ?');
+    params.push(r.from / QUARTER_HOUR);
+  }
+  if (r.to !== undefined) {
+    clauses.push('u.bucket < ?');
+    params.push(r.to / QUARTER_HOUR);
+  }
+  return { sql: clauses.length ? clauses.join(' AND ') : '1', params };
+}
+
+const ROLLUP_COST: Record<CostMode, string> = {
+  auto: 'u.cost_auto',
+  calculate: 'u.cost_calc',
+  display: 'u.cost_display',
+};
+
 function periodReport(ledger: UsageLedger, options: ReportOptions, unit: 'day' | 'month'): UsagePeriodReport {
   const r = resolve(options);
-  const w = where(r);
+  const onQuarter = (t: number | undefined) => t === undefined || t % QUARTER_HOUR === 0;
+  let useRollup = onQuarter(r.from) && onQuarter(r.to);
+  const w = useRollup ? rollupWhere(r) : where(r);
   const range = ledger.db
-    .prepare(`SELECT MIN(u.ts) AS min, MAX(u.ts) AS max FROM usage u WHERE ${w.sql}`)
-    .get(...w.params) as {
-    min: number | null;
-    max: number | null;
-  };
+    .prepare(
+      useRollup
+        ? `SELECT MIN(u.bucket) * ${QUARTER_HOUR} AS min, MAX(u.bucket) * ${QUARTER_HOUR} AS max FROM rollup u WHERE ${w.sql}`
+        : `SELECT MIN(u.ts) AS min, MAX(u.ts) AS max FROM usage u WHERE ${w.sql}`,
+    )
+    .get(...w.params) as { min: number | null; max: number | null };
   const totals = emptyFields();
   if (range.min === null || range.max === null) {
     return { timezone: r.timezone, rows: [], totals, unpricedModels: [] };
   }
-  const list = buckets(range.min, range.max, unit, r.timezone);
-  // Buckets go in as one JSON parameter; SQLite walks them and range-scans the ts index for each.
+  const list = buckets(range.min, range.max + (useRollup ? QUARTER_HOUR - 1 : 0), unit, r.timezone);
+  // A zone whose day starts off the quarter hour (historic local mean time) is cut from the calls.
+  if (useRollup && !list.every((b) => b.start % QUARTER_HOUR === 0 && b.end % QUARTER_HOUR === 0)) {
+    useRollup = false;
+  }
+  const where2 = useRollup ? w : where(r);
+  const scale = useRollup ? QUARTER_HOUR : 1;
+  const time = useRollup ? 'u.bucket' : 'u.ts';
+  // Buckets go in as one JSON parameter; the join walks them against the clustered time key.
   const sums = ledger.db
     .prepare(
       `WITH b(s, e, label) AS (
          SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?)
        )
-       SELECT b.label AS label, u.tool AS tool, u.model AS model, ${SUMS}, SUM(${costExpr(r.mode)}) AS cost
-       FROM b JOIN usage u ON u.ts >= b.s AND u.ts < b.e
-       WHERE ${w.sql}
-       GROUP BY b.label, u.tool, u.model`,
+       SELECT b.label AS label, u.tool AS tool, u.model AS model, ${SUMS},
+         SUM(${useRollup ? ROLLUP_COST[r.mode] : costExpr(r.mode)}) AS cost
+       FROM b JOIN ${useRollup ? 'rollup' : 'usage'} u ON ${time} >= b.s AND ${time} < b.e
+       WHERE ${where2.sql}
+       GROUP BY b.label, u.tool, u.model${useRollup ? ' HAVING SUM(u.calls) > 0' : ''}`,
     )
-    .all(JSON.stringify(list.map((b) => [b.start, b.end, b.label])), ...w.params) as (SumRow & {
+    .all(
+      JSON.stringify(list.map((b) => [b.start / scale, b.end / scale, b.label])),
+      ...where2.params,
+    ) as (SumRow & {
     label: string;
   })[];
   const rows = new Map<string, { -readonly [K in keyof UsagePeriodRow]: UsagePeriodRow[K] }>();
