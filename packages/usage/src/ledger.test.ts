@@ -201,3 +201,29 @@ describe('UsageLedger', () => {
     ledger.close();
   });
 });
+
+describe('repricing', () => {
+  it('reprices only the models whose price changed', () => {
+    const ledger = UsageLedger.open({ path: ':memory:' });
+    ledger.ingest([
+      usage({ dedupKey: 'a', model: 'claude-sonnet-4-5', outputTokens: 1000 }),
+      usage({ dedupKey: 'b', model: 'gpt-5-codex', outputTokens: 1000 }),
+    ]);
+    const snapshot = bundledPricing().toJSON();
+    const cheaper = PricingTable.fromCompact(
+      { ...snapshot, 'claude-sonnet-4-5': { input: 1e-6, output: 1e-6 } },
+      { source: 'network' },
+    );
+    expect(ledger.setPricing(cheaper)).toBe(1);
+    const cost = ledger.db.prepare("SELECT cost_calc FROM usage WHERE dedup_key = 'a'").pluck().get();
+    expect(cost).toBeCloseTo(0.001, 12);
+    // Same prices under another fingerprint (more models): nothing to reprice.
+    const wider = PricingTable.fromCompact(
+      { ...snapshot, 'claude-sonnet-4-5': { input: 1e-6, output: 1e-6 }, extra: { input: 1, output: 1 } },
+      { source: 'network' },
+    );
+    expect(ledger.setPricing(wider)).toBe(0);
+    expect(ledger.toolTotals()['claude-code']?.totalCostUsd).toBeCloseTo(0.001 + 0.01, 12);
+    ledger.close();
+  });
+});

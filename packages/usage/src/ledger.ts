@@ -162,6 +162,10 @@ const MIGRATIONS: readonly string[] = [
     DELETE FROM rollup WHERE bucket = OLD.ts / 900000 AND tool = OLD.tool AND model = OLD.model AND calls = 0;
   END;
   `,
+  // 2: the price each model was last costed at, so a new pricing table reprices only what changed.
+  `
+  CREATE TABLE model_prices (model TEXT PRIMARY KEY, price TEXT NOT NULL);
+  `,
 ];
 
 /** Schema version this build writes. */
@@ -316,6 +320,9 @@ export class UsageLedger {
   readonly #now: () => number;
   readonly #upsert: Database.Statement;
   readonly #upsertCheckpoint: Database.Statement;
+  readonly #recordPrice: Database.Statement;
+  /** Models whose price is already in `model_prices` for the current table. */
+  readonly #pricedModels = new Set<string>();
   readonly #getCheckpoint: Database.Statement<[string], CheckpointRow>;
   readonly #commit: (events: readonly UsageEvent[], checkpoints: readonly FileCheckpoint[]) => IngestResult;
 
@@ -344,6 +351,7 @@ export class UsageLedger {
     );
     this.#upsert = db.prepare(UPSERT);
     this.#upsertCheckpoint = db.prepare(UPSERT_CHECKPOINT);
+    this.#recordPrice = db.prepare('INSERT OR IGNORE INTO model_prices (model, price) VALUES (?, ?)');
     this.#getCheckpoint = db.prepare('SELECT * FROM checkpoints WHERE path = ?');
     this.#commit = db.transaction((events, checkpoints) => {
       let changed = 0;
@@ -423,13 +431,32 @@ export class UsageLedger {
     this.#pricing = pricing;
     const stored = this.db.prepare("SELECT value FROM meta WHERE key = 'pricing_fingerprint'").pluck().get();
     if (stored === pricing.fingerprint) return 0;
+    this.#pricedModels.clear();
     return this.db.transaction(() => {
-      const { changes } = this.db
-        .prepare(
-          `UPDATE usage SET cost_calc = nexus_cost(model, speed, input, output, cache_creation, cache_creation_1h,
-             cache_read), priced = nexus_priced(model)`,
-        )
-        .run();
+      // Models come from the rollup (a few dozen rows per day), not from every call.
+      const models = this.db.prepare('SELECT DISTINCT model FROM rollup').pluck().all() as string[];
+      const before = new Map(
+        (
+          this.db.prepare('SELECT model, price FROM model_prices').all() as { model: string; price: string }[]
+        ).map((r) => [r.model, r.price]),
+      );
+      const changedModels: string[] = [];
+      const record = this.db.prepare('INSERT OR REPLACE INTO model_prices (model, price) VALUES (?, ?)');
+      for (const model of models) {
+        const price = JSON.stringify(pricing.lookup(model)?.price ?? null);
+        if (before.get(model) !== price) changedModels.push(model);
+        record.run(model, price);
+      }
+      let changes = 0;
+      if (changedModels.length > 0) {
+        changes = this.db
+          .prepare(
+            `UPDATE usage SET cost_calc = nexus_cost(model, speed, input, output, cache_creation, cache_creation_1h,
+               cache_read), priced = nexus_priced(model)
+             WHERE model IN (SELECT value FROM json_each(?))`,
+          )
+          .run(JSON.stringify(changedModels)).changes;
+      }
       this.db
         .prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('pricing_fingerprint', ?)")
         .run(pricing.fingerprint);
@@ -439,6 +466,10 @@ export class UsageLedger {
 
   #values(row: Row, recordedAt: number): unknown[] {
     const match = this.#pricing.lookup(row.model);
+    if (!this.#pricedModels.has(row.model)) {
+      this.#recordPrice.run(row.model, JSON.stringify(match?.price ?? null));
+      this.#pricedModels.add(row.model);
+    }
     const costCalc = match ? costOfCall(row, match.price, row.speed) : 0;
     return [
       row.tool,
