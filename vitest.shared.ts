@@ -7,16 +7,26 @@ import { defineConfig } from 'vitest/config';
  */
 export const sourceConditions = ['@nexus/source', ...defaultServerConditions];
 
-export function packageConfig(name: string) {
+export interface PackageTestOptions {
+  readonly include?: string[];
+  /** JSON report read by scripts/test-summary.mjs. */
+  readonly reportFile?: string;
+  readonly testTimeout?: number;
+  readonly serial?: boolean;
+}
+
+export function packageConfig(name: string, options: PackageTestOptions = {}) {
   return defineConfig({
     resolve: { conditions: sourceConditions },
     ssr: { resolve: { conditions: sourceConditions, externalConditions: ['@nexus/source'] } },
     test: {
       name,
-      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      include: options.include ?? ['src/**/*.test.ts', 'test/**/*.test.ts'],
       environment: 'node',
-      reporters: ['default', ['json', { outputFile: '.vitest-report.json' }]],
-      testTimeout: 20_000,
+      reporters: ['default', ['json', { outputFile: options.reportFile ?? '.vitest-report.json' }]],
+      testTimeout: options.testTimeout ?? 20_000,
+      hookTimeout: options.testTimeout ?? 20_000,
+      fileParallelism: !options.serial,
     },
   });
 }
