@@ -1,0 +1,35 @@
+// One measured step of the benchmark, run in its own process so wall time and peak RSS are its own.
+//   node bench/child.mjs cold|warm|report <home> <stateDir>
+import { existsSync } from 'node:fs';
+import * as parsers from '@nexus/parsers';
+import { dailyReport, LiveTotals, runBackfill, UsageLedger } from '@nexus/usage';
+
+const [mode, home, stateDir] = process.argv.slice(2);
+const adapters = ['claudeCode', 'codex', 'openclaw']
+  .filter((n) => typeof parsers[n] === 'function')
+  .map((n) => parsers[n]());
+const env = { ...process.env, HOME: home };
+delete env.CLAUDE_CONFIG_DIR;
+delete env.CODEX_HOME;
+delete env.OPENCLAW_STATE_DIR;
+const environment = { env, homeDir: home, exists: existsSync };
+
+const ledger = UsageLedger.open({ stateDir });
+const result = await runBackfill({ ledger, adapters, environment });
+let output;
+if (mode === 'warm') {
+  // First complete usage_totals after a restart: catch-up done, totals read.
+  const live = new LiveTotals({ ledger, onUpdate: () => {} });
+  const totals = live.snapshot();
+  output = { msSinceStart: performance.now(), totals: totals.totals, files: result.totalFiles };
+} else {
+  const report = dailyReport(ledger, { timezone: 'UTC' });
+  output = {
+    msSinceStart: performance.now(),
+    days: report.rows.length,
+    totals: report.totals,
+    files: result.totalFiles,
+  };
+}
+ledger.close();
+process.stdout.write(`${JSON.stringify(output)}\n`);

@@ -1,0 +1,135 @@
+// Benchmark of @nexus/usage against ccusage on a generated corpus (issue 4 targets).
+//   pnpm --filter @nexus/usage bench [-- --mb 500 --seed 7 --keep]
+// Needs the packages built (turbo's bench task builds them first).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const pkg = resolve(here, '..');
+const repo = resolve(pkg, '../..');
+const { values } = parseArgs({
+  options: {
+    mb: { type: 'string', default: '500' },
+    seed: { type: 'string', default: '7' },
+    keep: { type: 'boolean' },
+  },
+});
+const targetBytes = Number(values.mb) * 1024 * 1024;
+const seed = Number(values.seed);
+const out = join(repo, 'bench-results', 'usage');
+const corpus = join(out, `corpus-${seed}-${values.mb}mb`);
+mkdirSync(out, { recursive: true });
+
+function findCcusage() {
+  for (const dir of [
+    join(repo, 'packages/parsers/node_modules/.bin'),
+    join(repo, 'node_modules/.bin'),
+    join(pkg, 'node_modules/.bin'),
+  ]) {
+    const bin = join(dir, 'ccusage');
+    if (existsSync(bin)) return bin;
+  }
+  return undefined;
+}
+
+const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+
+/** Run a command; wall seconds and peak RSS (MB, from GNU time) when available. */
+function measure(cmd, args, env) {
+  return new Promise((resolvePromise, reject) => {
+    const started = process.hrtime.bigint();
+    const child = gnuTime
+      ? spawn(gnuTime, ['-f', '__RSS_KB=%M', cmd, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const wallS = Number(process.hrtime.bigint() - started) / 1e9;
+      const m = /__RSS_KB=(\d+)/.exec(stderr);
+      if (code !== 0)
+        return reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`));
+      resolvePromise({ wallS, rssMb: m ? Number(m[1]) / 1024 : null, stdout });
+    });
+  });
+}
+
+if (!existsSync(join(corpus, '.complete'))) {
+  const testing = await import('@nexus/parsers/testing');
+  if (typeof testing.generateCorpus !== 'function') {
+    console.error('[nexus] [usage] bench: @nexus/parsers/testing has no generateCorpus yet');
+    process.exit(1);
+  }
+  rmSync(corpus, { recursive: true, force: true });
+  mkdirSync(corpus, { recursive: true });
+  const t = Date.now();
+  await testing.generateCorpus({ dir: corpus, seed, targetBytes });
+  writeFileSync(join(corpus, '.complete'), '');
+  console.error(`corpus generated in ${((Date.now() - t) / 1000).toFixed(1)} s: ${corpus}`);
+}
+
+const env = { ...process.env, HOME: corpus, NEXUS_OFFLINE: '1', NO_COLOR: '1' };
+delete env.CLAUDE_CONFIG_DIR;
+delete env.CODEX_HOME;
+delete env.OPENCLAW_STATE_DIR;
+const node = process.execPath;
+const child = join(here, 'child.mjs');
+const results = { corpus, targetMb: Number(values.mb), seed, node: process.version };
+
+const ccusage = findCcusage();
+if (ccusage) {
+  const r = await measure(ccusage, ['daily', '--json', '--offline'], env);
+  results.ccusage = {
+    command: `HOME=${corpus} ccusage daily --json --offline`,
+    wallS: r.wallS,
+    rssMb: r.rssMb,
+  };
+} else {
+  console.error('ccusage not found under node_modules/.bin: skipping the side-by-side run');
+}
+
+const state = join(out, `state-${seed}-${values.mb}mb`);
+rmSync(state, { recursive: true, force: true });
+const cold = await measure(node, [child, 'cold', corpus, state], env);
+results.cold = { wallS: cold.wallS, rssMb: cold.rssMb, ...JSON.parse(cold.stdout) };
+const warm = await measure(node, [child, 'warm', corpus, state], env);
+results.warm = { wallS: warm.wallS, rssMb: warm.rssMb, ...JSON.parse(warm.stdout) };
+
+const cli = join(repo, 'apps/server/dist/cli/main.js');
+const reportEnv = { ...env, NEXUS_STATE_DIR: state };
+if (existsSync(cli)) {
+  const runs = [];
+  for (let i = 0; i < 3; i++)
+    runs.push(
+      await measure(node, [cli, 'usage', 'daily', '--json', '--offline', '--timezone', 'UTC'], reportEnv),
+    );
+  const best = runs.sort((a, b) => a.wallS - b.wallS)[0];
+  results.report = {
+    command: `HOME=${corpus} NEXUS_STATE_DIR=${state} nexus usage daily --json --offline --timezone UTC`,
+    wallS: best.wallS,
+    rssMb: best.rssMb,
+  };
+} else {
+  const r = await measure(node, [child, 'report', corpus, state], env);
+  results.report = {
+    command: 'bench/child.mjs report (apps/server not built)',
+    wallS: r.wallS,
+    rssMb: r.rssMb,
+  };
+}
+
+results.targets = {
+  coldVsCcusage: results.ccusage ? results.cold.wallS / results.ccusage.wallS : null,
+  coldOk: results.ccusage ? results.cold.wallS <= 1.5 * results.ccusage.wallS : null,
+  rssOk: results.cold.rssMb === null ? null : results.cold.rssMb <= 250,
+  warmOk: results.warm.msSinceStart <= 500,
+  reportOk: results.report.wallS <= 0.3,
+};
+writeFileSync(join(out, 'usage-bench.json'), `${JSON.stringify(results, null, 2)}\n`);
+console.log(JSON.stringify(results, null, 2));
+if (!values.keep) rmSync(state, { recursive: true, force: true });
