@@ -222,7 +222,7 @@ export interface NexusAdapter<TState = unknown> {
   readonly liveness: LivenessRules;
 }
 
-/** Identity helper that checks the shape at run time and gives plugin authors type inference. */
+/** Identity helper that gives plugin authors type inference for their adapter object. */
 export function defineAdapter<TState>(adapter: NexusAdapter<TState>): NexusAdapter<TState> {
   return adapter;
 }

@@ -1,9 +1,33 @@
 /**
  * @nexus/parsers — read AI coding agents' session logs into normalized events.
  */
+
 export {
-  ADAPTER_API_VERSION,
+  CLAUDE_CODE_ID,
+  type ClaudeCodeOptions,
+  type ClaudeCodeParserState,
+  classifyClaudeCodeFile,
+  claudeCode,
+} from './adapters/claude-code.js';
+export {
+  CODEX_FALLBACK_MODEL,
+  CODEX_ID,
+  type CodexOptions,
+  type CodexParserState,
+  classifyCodexFile,
+  codex,
+} from './adapters/codex.js';
+export {
+  classifyOpenClawFile,
+  OPENCLAW_ID,
+  type OpenClawOptions,
+  type OpenClawParserState,
+  openclaw,
+} from './adapters/openclaw.js';
+export { builtinAdapters } from './builtin-adapters.js';
+export {
   type ActivityEvent,
+  ADAPTER_API_VERSION,
   type AdapterRoot,
   defineAdapter,
   type LineParser,
@@ -30,3 +54,13 @@ export {
   type LineFramerOptions,
   type OversizedLine,
 } from './line-framer.js';
+export {
+  describeFile,
+  type LogBatch,
+  processEnvironment,
+  type ReadLogFileOptions,
+  readEvents,
+  readLogFile,
+  scanRoot,
+} from './reader.js';
+export { mergeUsageEvents } from './usage-merge.js';

@@ -70,7 +70,8 @@ export class LineFramer {
       if (this.#skipping || lineLength > this.#maxLineBytes) {
         this.#onOversizedLine?.({ byteOffset, length: lineLength });
       } else {
-        const bytes = this.#pendingLength === 0 ? piece : Buffer.concat([...this.#pending, piece], lineLength);
+        const bytes =
+          this.#pendingLength === 0 ? piece : Buffer.concat([...this.#pending, piece], lineLength);
         lines.push({ bytes: stripCarriageReturn(bytes), byteOffset });
       }
       this.#pending = [];

@@ -1,0 +1,435 @@
+import { join } from 'node:path';
+import {
+  ADAPTER_API_VERSION,
+  type AdapterRoot,
+  type LineParser,
+  type LinePosition,
+  type LogFileInfo,
+  type LogFileRef,
+  type NexusAdapter,
+  type NormalizedEvent,
+  type ParseContext,
+  type RootEnvironment,
+} from '../contract.js';
+import {
+  asRecord,
+  asString,
+  isoTimestamp,
+  type JsonRecord,
+  parseJsonRecord,
+  tokenCount,
+} from '../json-record.js';
+import { summarizeToolCall, summarizeToolResult } from '../tool-summary.js';
+
+export const CLAUDE_CODE_ID = 'claude-code';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SYNTHETIC_MODEL = '<synthetic>';
+const MINUTE = 60_000;
+
+export interface ClaudeCodeOptions {
+  /** Config folders to read instead of `$CLAUDE_CONFIG_DIR` or the defaults. */
+  readonly configDirs?: readonly string[];
+}
+
+/** Per-file parser state; JSON-serialisable for `snapshot()`. */
+export interface ClaudeCodeParserState {
+  cwd?: string;
+  gitBranch?: string;
+  model?: string;
+  aiTitle?: string;
+  customTitle?: string;
+  summary?: string;
+  lastTimestamp?: string;
+  startedAt?: string;
+  /** Recent tool_use id → tool name, to label their results; bounded. */
+  toolNames?: Array<[string, string]>;
+}
+
+const REMEMBERED_TOOL_CALLS = 64;
+
+function configDirsFrom(environment: RootEnvironment): string[] {
+  const fromEnv = environment.env.CLAUDE_CONFIG_DIR;
+  if (fromEnv) {
+    return fromEnv
+      .split(',')
+      .map((dir) => dir.trim())
+      .filter(Boolean);
+  }
+  const xdg = environment.env.XDG_CONFIG_HOME || join(environment.homeDir, '.config');
+  return [join(environment.homeDir, '.claude'), join(xdg, 'claude')];
+}
+
+/**
+ * Which session a file under `<config>/projects` holds:
+ * `<project>/<uuid>.jsonl` a session; `<project>/<uuid>/subagents/[workflows/<wf>/]agent-<id>.jsonl` a
+ * subagent of `<uuid>`; `<project>/agent-<id>.jsonl` a legacy subagent (its parent is named inside).
+ */
+export function classifyClaudeCodeFile(relativePath: string): LogFileInfo | null {
+  if (!relativePath.endsWith('.jsonl')) return null;
+  const parts = relativePath.split('/');
+  const project = parts[0];
+  const file = parts[parts.length - 1]!;
+  if (!project || parts.length < 2) return null;
+  const stem = file.slice(0, -'.jsonl'.length);
+  if (parts.length === 2) {
+    if (stem.startsWith('agent-')) {
+      return { sessionId: `${CLAUDE_CODE_ID}:${stem}`, kind: 'subagent', group: project };
+    }
+    return { sessionId: `${CLAUDE_CODE_ID}:${stem}`, kind: 'session', group: project };
+  }
+  const parent = parts[1]!;
+  if (parts[2] === 'subagents' && UUID.test(parent) && stem.startsWith('agent-')) {
+    const parentSessionId = `${CLAUDE_CODE_ID}:${parent}`;
+    return {
+      sessionId: `${parentSessionId}:${stem.slice('agent-'.length)}`,
+      parentSessionId,
+      kind: 'subagent',
+      group: project,
+    };
+  }
+  return null;
+}
+
+function textOfToolResult(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content
+    .map((block) => {
+      const record = asRecord(block);
+      if (!record) return '';
+      if (record.type === 'text') return asString(record.text) ?? '';
+      if (record.type === 'image') return '[image]';
+      if (record.type === 'tool_reference') return `[tool ${asString(record.tool_name) ?? ''}]`;
+      return '';
+    })
+    .filter(Boolean)
+    .join('\n');
+}
+
+class ClaudeCodeParser implements LineParser<ClaudeCodeParserState> {
+  #state: ClaudeCodeParserState = {};
+  readonly #file: LogFileRef;
+  readonly #context: ParseContext;
+
+  constructor(file: LogFileRef, context: ParseContext) {
+    this.#file = file;
+    this.#context = context;
+  }
+
+  snapshot(): ClaudeCodeParserState {
+    return { ...this.#state, toolNames: [...(this.#state.toolNames ?? [])] };
+  }
+
+  restore(state: ClaudeCodeParserState): void {
+    this.#state = { ...state, toolNames: [...(state.toolNames ?? [])] };
+  }
+
+  #rememberTool(id: string, name: string): void {
+    const names = this.#state.toolNames ?? [];
+    this.#state.toolNames = names;
+    names.push([id, name]);
+    if (names.length > REMEMBERED_TOOL_CALLS) names.shift();
+  }
+
+  #toolName(id: string): string | undefined {
+    return this.#state.toolNames?.find(([callId]) => callId === id)?.[1];
+  }
+
+  parseLine(line: string, position: LinePosition): NormalizedEvent[] {
+    const record = parseJsonRecord(line, position, this.#context);
+    if (!record) return [];
+    const events: NormalizedEvent[] = [];
+    const timestamp = isoTimestamp(record.timestamp);
+    if (timestamp) this.#state.lastTimestamp = timestamp;
+    this.#trackContext(record, timestamp, events);
+
+    // Trimmed logs (some test fixtures, gateways) omit the top-level type of assistant records.
+    const type = record.type ?? (asRecord(record.message)?.role === 'assistant' ? 'assistant' : undefined);
+    switch (type) {
+      case 'assistant':
+        this.#assistant(record, position, timestamp, events);
+        break;
+      case 'user':
+        this.#user(record, position, timestamp, events);
+        break;
+      case 'summary':
+        this.#title('summary', asString(record.summary), events);
+        break;
+      case 'ai-title':
+        this.#title('aiTitle', asString(record.aiTitle), events);
+        break;
+      case 'custom-title':
+        this.#title('customTitle', asString(record.customTitle), events);
+        break;
+      case 'system':
+        this.#system(record, position, timestamp, events);
+        break;
+      default:
+        // progress, file-history-snapshot, queue-operation, attachment and types yet to come: nothing to show.
+        break;
+    }
+    return events;
+  }
+
+  #trackContext(record: JsonRecord, timestamp: string | undefined, events: NormalizedEvent[]): void {
+    const cwd = asString(record.cwd);
+    const branch = asString(record.gitBranch);
+    const changes: { projectPath?: string; gitBranch?: string; startedAt?: string } = {};
+    if (cwd && cwd !== this.#state.cwd) {
+      this.#state.cwd = cwd;
+      changes.projectPath = cwd;
+    }
+    if (branch && branch !== this.#state.gitBranch) {
+      this.#state.gitBranch = branch;
+      changes.gitBranch = branch;
+    }
+    if (timestamp && !this.#state.startedAt && (record.type === 'user' || record.type === 'assistant')) {
+      this.#state.startedAt = timestamp;
+      changes.startedAt = timestamp;
+    }
+    if (Object.keys(changes).length > 0) {
+      events.push({
+        type: 'meta',
+        sessionId: this.#file.sessionId,
+        ...changes,
+        ...(timestamp ? { timestamp } : {}),
+      });
+    }
+  }
+
+  #title(
+    field: 'summary' | 'aiTitle' | 'customTitle',
+    value: string | undefined,
+    events: NormalizedEvent[],
+  ): void {
+    if (!value?.trim()) return;
+    this.#state[field] = value.trim();
+    // A title the user chose beats the generated ones; a generated title beats an old-style summary.
+    const title = this.#state.customTitle ?? this.#state.aiTitle ?? this.#state.summary;
+    if (title) events.push({ type: 'meta', sessionId: this.#file.sessionId, title });
+  }
+
+  #assistant(
+    record: JsonRecord,
+    position: LinePosition,
+    timestamp: string | undefined,
+    events: NormalizedEvent[],
+  ): void {
+    const message = asRecord(record.message);
+    if (!message) return;
+    const model = asString(message.model);
+    if (model && model !== SYNTHETIC_MODEL && model !== this.#state.model) {
+      this.#state.model = model;
+      events.push({ type: 'meta', sessionId: this.#file.sessionId, model });
+    }
+    const base = asString(record.uuid) ?? `offset-${position.byteOffset}`;
+    const content = Array.isArray(message.content) ? message.content : [];
+    content.forEach((block, index) => {
+      const item = asRecord(block);
+      if (!item) return;
+      const common = {
+        type: 'message' as const,
+        sessionId: this.#file.sessionId,
+        id: `${base}:${index}`,
+        role: 'assistant' as const,
+        ...(timestamp ? { timestamp } : {}),
+        ...(model ? { model } : {}),
+      };
+      if (item.type === 'text') {
+        const text = asString(item.text) ?? '';
+        if (text.trim()) events.push({ ...common, kind: 'text', content: text });
+      } else if (item.type === 'thinking') {
+        const text = asString(item.thinking) ?? '';
+        if (text.trim()) events.push({ ...common, kind: 'thinking', content: text });
+      } else if (item.type === 'tool_use') {
+        const name = asString(item.name) ?? 'tool';
+        const id = asString(item.id);
+        if (id) this.#rememberTool(id, name);
+        events.push({
+          ...common,
+          kind: 'tool_call',
+          content: JSON.stringify(item.input ?? {}, null, 2),
+          summary: summarizeToolCall(name, item.input),
+          toolName: name,
+        });
+      }
+    });
+    this.#usage(record, message, model, timestamp, events);
+  }
+
+  #usage(
+    record: JsonRecord,
+    message: JsonRecord,
+    model: string | undefined,
+    timestamp: string | undefined,
+    events: NormalizedEvent[],
+  ): void {
+    const usage = asRecord(message.usage);
+    const messageId = asString(message.id);
+    if (!usage || !messageId || model === SYNTHETIC_MODEL) return;
+    if (!model) {
+      this.#context.report({
+        code: 'NEXUS_PARSE_MISSING_FIELD',
+        message: `Usage of ${messageId} names no model; not counted`,
+      });
+      return;
+    }
+    const at = timestamp ?? this.#state.lastTimestamp;
+    if (!at) {
+      this.#context.report({
+        code: 'NEXUS_PARSE_MISSING_FIELD',
+        message: `Usage of ${messageId} has no timestamp; not counted`,
+      });
+      return;
+    }
+    const requestId = asString(record.requestId);
+    const cacheCreation = asRecord(usage.cache_creation);
+    const recordSession = asString(record.sessionId);
+    const costUsd =
+      typeof record.costUSD === 'number' && Number.isFinite(record.costUSD) ? record.costUSD : undefined;
+    events.push({
+      type: 'usage',
+      tool: CLAUDE_CODE_ID,
+      // Subagent records carry their parent's sessionId: the call is billed to the parent session.
+      sessionId: recordSession
+        ? `${CLAUDE_CODE_ID}:${recordSession}`
+        : (this.#file.parentSessionId ?? this.#file.sessionId),
+      projectPath: asString(record.cwd) ?? this.#state.cwd ?? '',
+      timestamp: at,
+      model,
+      inputTokens: tokenCount(usage.input_tokens),
+      outputTokens: tokenCount(usage.output_tokens),
+      cacheCreationTokens: tokenCount(usage.cache_creation_input_tokens),
+      cacheCreation1hTokens: tokenCount(cacheCreation?.ephemeral_1h_input_tokens),
+      cacheReadTokens: tokenCount(usage.cache_read_input_tokens),
+      reasoningOutputTokens: 0,
+      ...(costUsd === undefined ? {} : { costUsd }),
+      ...(usage.speed === 'fast' ? { speed: 'fast' as const } : {}),
+      dedupKey: requestId ? `${messageId}:${requestId}` : messageId,
+    });
+  }
+
+  #user(
+    record: JsonRecord,
+    position: LinePosition,
+    timestamp: string | undefined,
+    events: NormalizedEvent[],
+  ): void {
+    const message = asRecord(record.message);
+    if (!message || record.isMeta === true) return;
+    const base = asString(record.uuid) ?? `offset-${position.byteOffset}`;
+    const common = {
+      type: 'message' as const,
+      sessionId: this.#file.sessionId,
+      ...(timestamp ? { timestamp } : {}),
+    };
+    if (record.isCompactSummary === true) {
+      const text = typeof message.content === 'string' ? message.content : textOfToolResult(message.content);
+      events.push({
+        ...common,
+        id: `${base}:0`,
+        role: 'system',
+        kind: 'text',
+        content: text,
+        summary: 'Conversation compacted',
+      });
+      return;
+    }
+    if (typeof message.content === 'string') {
+      if (message.content.trim()) {
+        events.push({ ...common, id: `${base}:0`, role: 'user', kind: 'text', content: message.content });
+        events.push({
+          type: 'activity',
+          sessionId: this.#file.sessionId,
+          turn: 'open',
+          ...(timestamp ? { timestamp } : {}),
+        });
+      }
+      return;
+    }
+    if (!Array.isArray(message.content)) return;
+    let prompt = false;
+    message.content.forEach((block, index) => {
+      const item = asRecord(block);
+      if (!item) return;
+      const id = `${base}:${index}`;
+      if (item.type === 'text') {
+        const text = asString(item.text) ?? '';
+        if (!text.trim()) return;
+        prompt = true;
+        events.push({ ...common, id, role: 'user', kind: 'text', content: text });
+      } else if (item.type === 'image') {
+        prompt = true;
+        events.push({ ...common, id, role: 'user', kind: 'text', content: '[image]' });
+      } else if (item.type === 'tool_result') {
+        const toolUseId = asString(item.tool_use_id);
+        const toolName = toolUseId ? this.#toolName(toolUseId) : undefined;
+        const text = textOfToolResult(item.content);
+        events.push({
+          ...common,
+          id,
+          role: 'tool',
+          kind: 'tool_result',
+          content: text,
+          summary: summarizeToolResult(toolName, item.is_error === true ? `error: ${text}` : text),
+          ...(toolName ? { toolName } : {}),
+        });
+      }
+    });
+    if (prompt)
+      events.push({
+        type: 'activity',
+        sessionId: this.#file.sessionId,
+        turn: 'open',
+        ...(timestamp ? { timestamp } : {}),
+      });
+  }
+
+  #system(
+    record: JsonRecord,
+    position: LinePosition,
+    timestamp: string | undefined,
+    events: NormalizedEvent[],
+  ): void {
+    const subtype = asString(record.subtype);
+    if (subtype === 'turn_duration' || subtype === 'stop_hook_summary') {
+      events.push({
+        type: 'activity',
+        sessionId: this.#file.sessionId,
+        turn: 'closed',
+        ...(timestamp ? { timestamp } : {}),
+      });
+    } else if (subtype === 'compact_boundary') {
+      events.push({
+        type: 'message',
+        sessionId: this.#file.sessionId,
+        id: `${asString(record.uuid) ?? `offset-${position.byteOffset}`}:0`,
+        role: 'system',
+        kind: 'text',
+        content: 'Conversation compacted',
+        ...(timestamp ? { timestamp } : {}),
+      });
+    }
+  }
+}
+
+/** Claude Code adapter: `~/.claude/projects` and `~/.config/claude/projects`, or `$CLAUDE_CONFIG_DIR`. */
+export function claudeCode(options: ClaudeCodeOptions = {}): NexusAdapter<ClaudeCodeParserState> {
+  return {
+    apiVersion: ADAPTER_API_VERSION,
+    id: CLAUDE_CODE_ID,
+    displayName: 'Claude Code',
+    color: '#d97757',
+    rootEnvVars: ['CLAUDE_CONFIG_DIR'],
+    resolveRoots(environment): AdapterRoot[] {
+      const dirs = options.configDirs ?? configDirsFrom(environment);
+      const roots = dirs.map((dir) => (dir.endsWith('/projects') ? dir : join(dir, 'projects')));
+      return [...new Set(roots)].map((path) => ({ path, role: 'live' as const }));
+    },
+    classifyFile: (relativePath) => classifyClaudeCodeFile(relativePath),
+    // Spaced JSON ("usage": {) must match too, so the marker is the key alone.
+    usageLineFilter: ['"usage"'],
+    createParser: (file, context) => new ClaudeCodeParser(file, context),
+    liveness: { processNames: ['claude'], recentWindowMs: 30 * MINUTE, maxPerGroup: 5 },
+  };
+}

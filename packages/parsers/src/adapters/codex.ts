@@ -1,0 +1,476 @@
+import { join } from 'node:path';
+import {
+  ADAPTER_API_VERSION,
+  type AdapterRoot,
+  type LineParser,
+  type LinePosition,
+  type LogFileInfo,
+  type LogFileRef,
+  type MessageEvent,
+  type NexusAdapter,
+  type NormalizedEvent,
+  type ParseContext,
+  type RateLimitWindow,
+} from '../contract.js';
+import {
+  asRecord,
+  asString,
+  isoTimestamp,
+  type JsonRecord,
+  parseJsonRecord,
+  tokenCount,
+} from '../json-record.js';
+import { oneLine, parseArguments, summarizeToolCall, summarizeToolResult } from '../tool-summary.js';
+
+export const CODEX_ID = 'codex';
+export const CODEX_FALLBACK_MODEL = 'gpt-5';
+const UUID_TAIL = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$/i;
+const MINUTE = 60_000;
+/** How many recent texts are remembered to drop Codex's second copy of each prompt, reply and summary. */
+const RECENT_TEXTS = 16;
+/** User items Codex injects into the conversation; the human prompt comes as `event_msg/user_message`. */
+const INJECTED_USER_TEXT =
+  /^\s*(<environment_context>|<user_instructions>|<permissions|<INSTRUCTIONS>|#\s*AGENTS\.md)/;
+
+export interface CodexOptions {
+  /** Codex home to read instead of `$CODEX_HOME` or `~/.codex`. */
+  readonly home?: string;
+}
+
+interface TokenTotals {
+  input: number;
+  cached: number;
+  output: number;
+  reasoning: number;
+}
+
+/** Per-file parser state; JSON-serialisable for `snapshot()`. */
+export interface CodexParserState {
+  model?: string;
+  cwd?: string;
+  previousTotals?: TokenTotals;
+  titled?: boolean;
+  sawMeta?: boolean;
+  recentTexts: string[];
+  lastTimestamp?: string;
+}
+
+export function classifyCodexFile(relativePath: string, root: AdapterRoot): LogFileInfo | null {
+  if (!relativePath.endsWith('.jsonl')) return null;
+  const name = relativePath.split('/').pop()!;
+  const id = UUID_TAIL.exec(name)?.[1] ?? name.slice(0, -'.jsonl'.length);
+  return {
+    sessionId: `${CODEX_ID}:${id.toLowerCase()}`,
+    kind: root.role === 'history' ? 'archive' : 'session',
+    group: CODEX_ID,
+  };
+}
+
+function readTotals(value: unknown): TokenTotals | undefined {
+  const usage = asRecord(value);
+  if (!usage) return undefined;
+  return {
+    input: tokenCount(usage.input_tokens),
+    cached: tokenCount(usage.cached_input_tokens),
+    output: tokenCount(usage.output_tokens),
+    reasoning: tokenCount(usage.reasoning_output_tokens),
+  };
+}
+
+function sameTotals(a: TokenTotals, b: TokenTotals): boolean {
+  return a.input === b.input && a.cached === b.cached && a.output === b.output && a.reasoning === b.reasoning;
+}
+
+function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content
+    .map((part) => {
+      const item = asRecord(part);
+      if (!item) return '';
+      if (item.type === 'input_image') return '[image]';
+      return asString(item.text) ?? '';
+    })
+    .filter(Boolean)
+    .join('\n');
+}
+
+class CodexParser implements LineParser<CodexParserState> {
+  #state: CodexParserState = { recentTexts: [] };
+  readonly #file: LogFileRef;
+  readonly #context: ParseContext;
+
+  constructor(file: LogFileRef, context: ParseContext) {
+    this.#file = file;
+    this.#context = context;
+  }
+
+  snapshot(): CodexParserState {
+    return { ...this.#state, recentTexts: [...this.#state.recentTexts] };
+  }
+
+  restore(state: CodexParserState): void {
+    this.#state = { ...state, recentTexts: [...(state.recentTexts ?? [])] };
+  }
+
+  parseLine(line: string, position: LinePosition): NormalizedEvent[] {
+    const record = parseJsonRecord(line, position, this.#context);
+    if (!record) return [];
+    const events: NormalizedEvent[] = [];
+    const timestamp = isoTimestamp(record.timestamp) ?? this.#state.lastTimestamp;
+    if (timestamp) this.#state.lastTimestamp = timestamp;
+    const payload = asRecord(record.payload);
+    if (payload && typeof record.type === 'string') {
+      this.#envelope(record.type, payload, position, timestamp, events);
+    } else {
+      this.#legacy(record, position, timestamp, events);
+    }
+    return events;
+  }
+
+  #envelope(
+    type: string,
+    payload: JsonRecord,
+    position: LinePosition,
+    timestamp: string | undefined,
+    events: NormalizedEvent[],
+  ): void {
+    switch (type) {
+      case 'session_meta':
+        this.#sessionMeta(payload, timestamp, events);
+        break;
+      case 'turn_context': {
+        const model = asString(payload.model);
+        const cwd = asString(payload.cwd);
+        if (model && model !== this.#state.model) {
+          this.#state.model = model;
+          events.push({ type: 'meta', sessionId: this.#file.sessionId, model });
+        }
+        if (cwd && cwd !== this.#state.cwd) {
+          this.#state.cwd = cwd;
+          events.push({ type: 'meta', sessionId: this.#file.sessionId, projectPath: cwd });
+        }
+        break;
+      }
+      case 'response_item':
+        this.#responseItem(payload, position, timestamp, events);
+        break;
+      case 'event_msg':
+        this.#eventMessage(payload, position, timestamp, events);
+        break;
+      case 'compacted':
+        this.#message(events, position, timestamp, 'system', 'text', 'Conversation compacted', {
+          summary: 'Conversation compacted',
+        });
+        break;
+      default:
+        break;
+    }
+  }
+
+  #sessionMeta(payload: JsonRecord, timestamp: string | undefined, events: NormalizedEvent[]): void {
+    // Forks and resumes can repeat session_meta; the first one describes this file's session.
+    if (this.#state.sawMeta) return;
+    this.#state.sawMeta = true;
+    const cwd = asString(payload.cwd);
+    if (cwd) this.#state.cwd = cwd;
+    const git = asRecord(payload.git);
+    const startedAt = isoTimestamp(payload.timestamp) ?? timestamp;
+    events.push({
+      type: 'meta',
+      sessionId: this.#file.sessionId,
+      ...(cwd ? { projectPath: cwd } : {}),
+      ...(asString(git?.branch) ? { gitBranch: asString(git?.branch)! } : {}),
+      ...(startedAt ? { startedAt } : {}),
+      ...(asString(payload.cli_version) ? { agentVersion: asString(payload.cli_version)! } : {}),
+    });
+  }
+
+  #eventMessage(
+    payload: JsonRecord,
+    position: LinePosition,
+    timestamp: string | undefined,
+    events: NormalizedEvent[],
+  ): void {
+    switch (payload.type) {
+      case 'user_message': {
+        const text = asString(payload.message) ?? '';
+        if (!text.trim()) return;
+        this.#message(events, position, timestamp, 'user', 'text', text);
+        if (!this.#state.titled) {
+          this.#state.titled = true;
+          events.push({ type: 'meta', sessionId: this.#file.sessionId, title: oneLine(text) });
+        }
+        events.push({
+          type: 'activity',
+          sessionId: this.#file.sessionId,
+          turn: 'open',
+          ...(timestamp ? { timestamp } : {}),
+        });
+        return;
+      }
+      case 'agent_message':
+        this.#message(events, position, timestamp, 'assistant', 'text', asString(payload.message) ?? '');
+        return;
+      case 'agent_reasoning':
+        this.#message(events, position, timestamp, 'assistant', 'thinking', asString(payload.text) ?? '');
+        return;
+      case 'token_count':
+        this.#tokenCount(payload, position, timestamp, events);
+        return;
+      case 'task_complete':
+      case 'turn_complete':
+      case 'turn_aborted':
+        events.push({
+          type: 'activity',
+          sessionId: this.#file.sessionId,
+          turn: 'closed',
+          ...(timestamp ? { timestamp } : {}),
+        });
+        return;
+      case 'task_started':
+      case 'turn_started':
+        events.push({
+          type: 'activity',
+          sessionId: this.#file.sessionId,
+          turn: 'open',
+          ...(timestamp ? { timestamp } : {}),
+        });
+        return;
+      default:
+        return;
+    }
+  }
+
+  #responseItem(
+    item: JsonRecord,
+    position: LinePosition,
+    timestamp: string | undefined,
+    events: NormalizedEvent[],
+  ): void {
+    switch (item.type) {
+      case 'message': {
+        const role = asString(item.role);
+        const text = contentText(item.content);
+        if (role === 'assistant') this.#message(events, position, timestamp, 'assistant', 'text', text);
+        else if (role === 'user' && !INJECTED_USER_TEXT.test(text))
+          this.#message(events, position, timestamp, 'user', 'text', text);
+        return;
+      }
+      case 'reasoning': {
+        const summary = Array.isArray(item.summary)
+          ? item.summary.map((part) => asString(asRecord(part)?.text) ?? '').join('\n')
+          : '';
+        this.#message(events, position, timestamp, 'assistant', 'thinking', summary);
+        return;
+      }
+      case 'function_call':
+      case 'custom_tool_call': {
+        const name = asString(item.name) ?? 'tool';
+        const input = item.type === 'function_call' ? parseArguments(item.arguments) : item.input;
+        this.#message(
+          events,
+          position,
+          timestamp,
+          'assistant',
+          'tool_call',
+          typeof input === 'string' ? input : JSON.stringify(input, null, 2),
+          { summary: summarizeToolCall(name, input), toolName: name, dedupe: false },
+        );
+        return;
+      }
+      case 'local_shell_call': {
+        const action = asRecord(item.action);
+        this.#message(
+          events,
+          position,
+          timestamp,
+          'assistant',
+          'tool_call',
+          JSON.stringify(action ?? {}, null, 2),
+          {
+            summary: summarizeToolCall('shell', action),
+            toolName: 'shell',
+            dedupe: false,
+          },
+        );
+        return;
+      }
+      case 'function_call_output':
+      case 'custom_tool_call_output': {
+        const output = item.output;
+        const record = asRecord(output);
+        const text =
+          typeof output === 'string' ? output : (asString(record?.output) ?? JSON.stringify(output ?? ''));
+        this.#message(events, position, timestamp, 'tool', 'tool_result', text, {
+          summary: summarizeToolResult(undefined, text),
+          dedupe: false,
+        });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  #tokenCount(
+    payload: JsonRecord,
+    position: LinePosition,
+    timestamp: string | undefined,
+    events: NormalizedEvent[],
+  ): void {
+    const at = timestamp;
+    const limits = asRecord(payload.rate_limits);
+    if (limits && at) {
+      const windows: RateLimitWindow[] = [];
+      for (const name of ['primary', 'secondary']) {
+        const window = asRecord(limits[name]);
+        if (!window || typeof window.used_percent !== 'number') continue;
+        const resetsAt =
+          typeof window.resets_at === 'number'
+            ? new Date(window.resets_at * 1000).toISOString()
+            : typeof window.resets_in_seconds === 'number'
+              ? new Date(Date.parse(at) + window.resets_in_seconds * 1000).toISOString()
+              : undefined;
+        windows.push({
+          name,
+          usedPercent: window.used_percent,
+          ...(typeof window.window_minutes === 'number' ? { windowMinutes: window.window_minutes } : {}),
+          ...(resetsAt ? { resetsAt } : {}),
+        });
+      }
+      if (windows.length > 0) {
+        const planType = asString(limits.plan_type);
+        events.push({
+          type: 'rate_limit',
+          tool: CODEX_ID,
+          sessionId: this.#file.sessionId,
+          timestamp: at,
+          windows,
+          ...(planType ? { planType } : {}),
+        });
+      }
+    }
+
+    const info = asRecord(payload.info);
+    if (!info) return;
+    const total = readTotals(info.total_token_usage);
+    const last = readTotals(info.last_token_usage);
+    const previous = this.#state.previousTotals;
+    // The same totals again is a repeated emission, not a new model call.
+    if (total && previous && sameTotals(total, previous)) return;
+    let delta: TokenTotals | undefined = last;
+    if (!delta && total) {
+      const reset =
+        previous !== undefined && (total.input < previous.input || total.output < previous.output);
+      delta =
+        !previous || reset
+          ? total
+          : {
+              input: Math.max(0, total.input - previous.input),
+              cached: Math.max(0, total.cached - previous.cached),
+              output: Math.max(0, total.output - previous.output),
+              reasoning: Math.max(0, total.reasoning - previous.reasoning),
+            };
+    }
+    if (total) this.#state.previousTotals = total;
+    if (!delta || delta.input + delta.cached + delta.output + delta.reasoning === 0) return;
+    if (!at) {
+      this.#context.report({
+        code: 'NEXUS_PARSE_MISSING_FIELD',
+        message: 'token_count without a timestamp; not counted',
+        byteOffset: position.byteOffset,
+      });
+      return;
+    }
+    const explicitModel = asString(payload.model) ?? asString(info.model) ?? asString(info.model_name);
+    const model = explicitModel ?? this.#state.model;
+    const cached = Math.min(delta.cached, delta.input);
+    events.push({
+      type: 'usage',
+      tool: CODEX_ID,
+      sessionId: this.#file.sessionId,
+      projectPath: this.#state.cwd ?? '',
+      timestamp: at,
+      model: model ?? CODEX_FALLBACK_MODEL,
+      ...(model ? {} : { modelFallback: true }),
+      inputTokens: delta.input - cached,
+      outputTokens: delta.output,
+      cacheCreationTokens: 0,
+      cacheCreation1hTokens: 0,
+      cacheReadTokens: cached,
+      reasoningOutputTokens: Math.min(delta.reasoning, delta.output),
+      // One token_count line is one model call; its byte offset is stable in an append-only file.
+      dedupKey: `${this.#file.sessionId}:${position.byteOffset}`,
+    });
+  }
+
+  /** Pre-envelope rollouts (mid-2025): a bare header, state markers and bare response items; no usage. */
+  #legacy(
+    record: JsonRecord,
+    position: LinePosition,
+    timestamp: string | undefined,
+    events: NormalizedEvent[],
+  ): void {
+    if (record.record_type === 'state') return;
+    if (typeof record.type === 'string') {
+      this.#responseItem(record, position, timestamp, events);
+      return;
+    }
+    if (typeof record.id === 'string' && !this.#state.sawMeta) this.#sessionMeta(record, timestamp, events);
+  }
+
+  #message(
+    events: NormalizedEvent[],
+    position: LinePosition,
+    timestamp: string | undefined,
+    role: MessageEvent['role'],
+    kind: MessageEvent['kind'],
+    content: string,
+    extra: { summary?: string; toolName?: string; dedupe?: boolean } = {},
+  ): void {
+    if (!content.trim()) return;
+    if (extra.dedupe !== false) {
+      // Codex writes each prompt, reply and reasoning summary twice (response_item and event_msg).
+      const key = `${role}|${kind}|${content}`;
+      if (this.#state.recentTexts.includes(key)) return;
+      this.#state.recentTexts.push(key);
+      if (this.#state.recentTexts.length > RECENT_TEXTS) this.#state.recentTexts.shift();
+    }
+    const message: MessageEvent = {
+      type: 'message',
+      sessionId: this.#file.sessionId,
+      id: String(position.byteOffset),
+      role,
+      kind,
+      content,
+      ...(extra.summary ? { summary: extra.summary } : {}),
+      ...(extra.toolName ? { toolName: extra.toolName } : {}),
+      ...(timestamp ? { timestamp } : {}),
+      ...(role === 'assistant' && this.#state.model ? { model: this.#state.model } : {}),
+    };
+    events.push(message);
+  }
+}
+
+/** Codex CLI adapter: `$CODEX_HOME/sessions` (live) and `$CODEX_HOME/archived_sessions` (history). */
+export function codex(options: CodexOptions = {}): NexusAdapter<CodexParserState> {
+  return {
+    apiVersion: ADAPTER_API_VERSION,
+    id: CODEX_ID,
+    displayName: 'Codex',
+    color: '#10a37f',
+    rootEnvVars: ['CODEX_HOME'],
+    resolveRoots(environment): AdapterRoot[] {
+      const home = options.home ?? (environment.env.CODEX_HOME || join(environment.homeDir, '.codex'));
+      return [
+        { path: join(home, 'sessions'), role: 'live' },
+        { path: join(home, 'archived_sessions'), role: 'history' },
+      ];
+    },
+    classifyFile: classifyCodexFile,
+    usageLineFilter: ['"token_count"', '"turn_context"', '"session_meta"'],
+    createParser: (file, context) => new CodexParser(file, context),
+    liveness: { processNames: ['codex'], recentWindowMs: 30 * MINUTE, maxTotal: 12 },
+  };
+}

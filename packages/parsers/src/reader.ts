@@ -1,0 +1,173 @@
+import { type Dirent, existsSync } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, dirname, join, relative, sep } from 'node:path';
+import type {
+  AdapterRoot,
+  LogFileRef,
+  NexusAdapter,
+  NormalizedEvent,
+  ParseIssue,
+  RootEnvironment,
+} from './contract.js';
+import { DEFAULT_MAX_LINE_BYTES, LineFramer } from './line-framer.js';
+
+/** Options of {@link readLogFile}. */
+export interface ReadLogFileOptions {
+  /** Byte offset to start at (a line start, e.g. a saved `resumeOffset`). Default 0. */
+  readonly startOffset?: number;
+  /** Parser state saved with that offset (`snapshot()`), restored before reading. */
+  readonly state?: unknown;
+  /** Skip, undecoded, the lines that contain none of the adapter's `usageLineFilter` markers. */
+  readonly usageOnly?: boolean;
+  /** Lines longer than this are skipped and reported. Default 64 MiB. */
+  readonly maxLineBytes?: number;
+  /** Bytes per read. Default 1 MiB. */
+  readonly chunkBytes?: number;
+  readonly onIssue?: (issue: ParseIssue) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** Events of the complete lines of one read, and where to resume after them. */
+export interface LogBatch {
+  readonly events: NormalizedEvent[];
+  /** Offset just after the last complete line: resume here with `state`. */
+  readonly resumeOffset: number;
+  /** The parser's `snapshot()` at `resumeOffset`. */
+  readonly state: unknown;
+}
+
+const DEFAULT_CHUNK_BYTES = 1024 * 1024;
+
+/** The environment of this process, for `adapter.resolveRoots`. */
+export function processEnvironment(
+  env: NodeJS.ProcessEnv = process.env,
+  homeDir: string = env.HOME || homedir(),
+): RootEnvironment {
+  return { env, homeDir, exists: existsSync };
+}
+
+/**
+ * Every session log under one root, as the adapter classifies it, in sorted path order. A root that does
+ * not exist yields nothing; folders that vanish during the walk are skipped.
+ */
+export async function* scanRoot(adapter: NexusAdapter, root: AdapterRoot): AsyncGenerator<LogFileRef> {
+  const pending = [root.path];
+  const files: string[] = [];
+  while (pending.length > 0) {
+    const dir = pending.pop()!;
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name !== 'node_modules' && !entry.name.startsWith('.')) pending.push(path);
+      } else if (entry.isFile()) files.push(path);
+    }
+  }
+  files.sort();
+  for (const path of files) {
+    const relativePath = relative(root.path, path).split(sep).join('/');
+    const info = adapter.classifyFile(relativePath, root);
+    if (info) yield { ...info, tool: adapter.id, path, root: root.path };
+  }
+}
+
+/**
+ * Read one log file from an offset, in batches of complete lines. The host's part of the contract: byte
+ * framing (a partial last line is left for the next read), UTF-8 decoding of whole lines, the cheap
+ * pre-filter, and parse issues routed to `onIssue`.
+ */
+export async function* readLogFile(
+  adapter: NexusAdapter,
+  file: LogFileRef,
+  options: ReadLogFileOptions = {},
+): AsyncGenerator<LogBatch> {
+  const report = (issue: ParseIssue) => options.onIssue?.({ ...issue, file: file.path });
+  const parser = adapter.createParser(file, { report });
+  if (options.state !== undefined) parser.restore(options.state);
+  const startOffset = options.startOffset ?? 0;
+  const framer = new LineFramer({
+    startOffset,
+    maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+    onOversizedLine: ({ byteOffset, length }) =>
+      report({ code: 'NEXUS_PARSE_LINE_TOO_LONG', message: `Skipped a line of ${length} bytes`, byteOffset }),
+  });
+  const markers =
+    options.usageOnly && adapter.usageLineFilter?.length
+      ? adapter.usageLineFilter.map((marker) => Buffer.from(marker))
+      : undefined;
+
+  const handle = await open(file.path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
+    let position = startOffset;
+    for (;;) {
+      if (options.signal?.aborted) return;
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+      if (bytesRead === 0) return;
+      position += bytesRead;
+      const events: NormalizedEvent[] = [];
+      for (const line of framer.push(buffer.subarray(0, bytesRead))) {
+        if (markers && !markers.some((marker) => line.bytes.includes(marker))) continue;
+        const text = line.bytes.toString('utf8');
+        if (text.trim() === '') continue;
+        for (const event of parser.parseLine(text, { byteOffset: line.byteOffset })) events.push(event);
+      }
+      yield { events, resumeOffset: framer.resumeOffset, state: parser.snapshot() };
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A `LogFileRef` for a file named directly, found by trying its trailing path segments against the adapter. */
+export function describeFile(adapter: NexusAdapter, path: string): LogFileRef {
+  const parts = path.split(sep);
+  for (let depth = Math.min(parts.length - 1, 6); depth >= 1; depth--) {
+    const root = parts.slice(0, parts.length - depth).join(sep);
+    const relativePath = parts.slice(parts.length - depth).join('/');
+    const info = adapter.classifyFile(relativePath, { path: root, role: 'live' });
+    if (info) return { ...info, tool: adapter.id, path, root };
+  }
+  return {
+    sessionId: `${adapter.id}:${basename(path)}`,
+    kind: 'session',
+    group: '',
+    tool: adapter.id,
+    path,
+    root: dirname(path),
+  };
+}
+
+/**
+ * Every normalized event of a log file, or of every log under a folder — for tool authors who want the
+ * parsed logs without watching anything.
+ *
+ * ```ts
+ * for await (const event of readEvents(claudeCode(), '/home/me/.claude/projects')) {
+ *   if (event.type === 'usage') console.log(event.model, event.outputTokens);
+ * }
+ * ```
+ */
+export async function* readEvents(
+  adapter: NexusAdapter,
+  path: string,
+  options: Pick<ReadLogFileOptions, 'usageOnly' | 'onIssue' | 'signal'> = {},
+): AsyncGenerator<NormalizedEvent> {
+  const stats = await stat(path);
+  const files = stats.isDirectory()
+    ? scanRoot(adapter, { path, role: 'live' })
+    : single(describeFile(adapter, path));
+  for await (const file of files) {
+    for await (const batch of readLogFile(adapter, file, options)) yield* batch.events;
+  }
+}
+
+async function* single(file: LogFileRef): AsyncGenerator<LogFileRef> {
+  yield file;
+}

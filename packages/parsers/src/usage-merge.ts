@@ -1,0 +1,45 @@
+import type { NormalizedEvent, UsageEvent } from './contract.js';
+
+function size(event: UsageEvent): number {
+  return event.inputTokens + event.outputTokens + event.cacheCreationTokens + event.cacheReadTokens;
+}
+
+/**
+ * Reduce usage events to one per billed call, as every consumer must (DESIGN §3): per `(tool, dedupKey)`
+ * the per-field maximum, dated by the event that carried the largest usage. Order of first appearance is kept.
+ */
+export function mergeUsageEvents(events: Iterable<NormalizedEvent>): UsageEvent[] {
+  const merged = new Map<string, { best: UsageEvent; max: UsageEvent }>();
+  for (const event of events) {
+    if (event.type !== 'usage') continue;
+    const key = `${event.tool}\u0000${event.dedupKey}`;
+    const seen = merged.get(key);
+    if (!seen) {
+      merged.set(key, { best: event, max: event });
+      continue;
+    }
+    const max = seen.max;
+    seen.max = {
+      ...max,
+      inputTokens: Math.max(max.inputTokens, event.inputTokens),
+      outputTokens: Math.max(max.outputTokens, event.outputTokens),
+      cacheCreationTokens: Math.max(max.cacheCreationTokens, event.cacheCreationTokens),
+      cacheCreation1hTokens: Math.max(max.cacheCreation1hTokens, event.cacheCreation1hTokens),
+      cacheReadTokens: Math.max(max.cacheReadTokens, event.cacheReadTokens),
+      reasoningOutputTokens: Math.max(max.reasoningOutputTokens, event.reasoningOutputTokens),
+    };
+    if (size(event) > size(seen.best)) seen.best = event;
+  }
+  return [...merged.values()].map(({ best, max }) => ({ ...best, ...pickTokens(max) }));
+}
+
+function pickTokens(event: UsageEvent) {
+  return {
+    inputTokens: event.inputTokens,
+    outputTokens: event.outputTokens,
+    cacheCreationTokens: event.cacheCreationTokens,
+    cacheCreation1hTokens: event.cacheCreation1hTokens,
+    cacheReadTokens: event.cacheReadTokens,
+    reasoningOutputTokens: event.reasoningOutputTokens,
+  };
+}
