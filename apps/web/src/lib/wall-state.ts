@@ -1,0 +1,101 @@
+import type { Message, ServerFrame, SessionSummary, UsageTotals, WatchedRoot } from '@nexus/protocol';
+
+/** Messages kept per card in the browser; the session page pages older ones from the API. */
+export const MAX_CARD_MESSAGES = 200;
+
+export type LiveSession = SessionSummary & { messages: Message[] };
+
+export interface WallState {
+  sessions: Record<string, LiveSession>;
+  usage: UsageTotals | undefined;
+  watchedRoots: WatchedRoot[];
+  /** seq of the newest frame applied. */
+  lastSeq: number;
+  bootId: string | undefined;
+}
+
+export function createWallState(): WallState {
+  return { sessions: {}, usage: undefined, watchedRoots: [], lastSeq: 0, bootId: undefined };
+}
+
+/** What the connection should do after a frame. */
+export type FrameOutcome = 'applied' | 'duplicate' | 'gap';
+
+function keepRecent(messages: Message[]): Message[] {
+  return messages.length > MAX_CARD_MESSAGES ? messages.slice(-MAX_CARD_MESSAGES) : messages;
+}
+
+/**
+ * Apply one server frame to the wall. Broadcast frames must come in seq order: an old seq is a
+ * duplicate (ignored), a skipped seq is a gap (the caller resyncs).
+ */
+export function applyFrame(state: WallState, frame: ServerFrame): FrameOutcome {
+  if (frame.type === 'hello') {
+    state.bootId = frame.bootId;
+    return 'applied';
+  }
+  if (frame.type === 'init') {
+    state.sessions = {};
+    for (const session of frame.sessions)
+      state.sessions[session.sessionId] = { ...session, messages: keepRecent(session.messages) };
+    state.usage = frame.usageTotals;
+    state.watchedRoots = frame.watchedRoots;
+    state.lastSeq = frame.seq;
+    return 'applied';
+  }
+  if (frame.type === 'error') return 'applied';
+  if (frame.seq <= state.lastSeq) return 'duplicate';
+  if (frame.seq > state.lastSeq + 1) return 'gap';
+  state.lastSeq = frame.seq;
+
+  switch (frame.type) {
+    case 'session_init': {
+      const { type: _type, seq: _seq, ...session } = frame;
+      state.sessions[session.sessionId] = { ...session, messages: keepRecent(session.messages) };
+      break;
+    }
+    case 'session_update': {
+      const existing = state.sessions[frame.session.sessionId];
+      if (existing) Object.assign(existing, frame.session);
+      break;
+    }
+    case 'message_add': {
+      const session = state.sessions[frame.sessionId];
+      if (!session) break;
+      if (session.messages.some((message) => message.id === frame.message.id)) break;
+      session.messages.push(frame.message);
+      if (session.messages.length > MAX_CARD_MESSAGES)
+        session.messages.splice(0, session.messages.length - MAX_CARD_MESSAGES);
+      session.messageCount = Math.max(session.messageCount + 1, session.messages.length);
+      if (frame.message.timestamp) session.lastActivityAt = frame.message.timestamp;
+      break;
+    }
+    case 'state_change': {
+      const session = state.sessions[frame.sessionId];
+      if (session) session.state = frame.state;
+      break;
+    }
+    case 'session_remove':
+      delete state.sessions[frame.sessionId];
+      break;
+    case 'usage_totals': {
+      const { type: _type, seq: _seq, ...usage } = frame;
+      state.usage = usage;
+      break;
+    }
+  }
+  return 'applied';
+}
+
+/** Cards in wall order: most recent activity first. */
+export function sortedSessions(state: WallState): LiveSession[] {
+  return Object.values(state.sessions).sort((a, b) =>
+    (b.lastActivityAt ?? '').localeCompare(a.lastActivityAt ?? ''),
+  );
+}
+
+/** Reconnect delay: 1 s doubling to 30 s, with ±20% jitter so many tabs do not retry in step. */
+export function reconnectDelay(attempt: number, random: () => number = Math.random): number {
+  const base = Math.min(30_000, 1000 * 2 ** Math.max(0, attempt));
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
