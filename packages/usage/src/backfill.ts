@@ -1,16 +1,18 @@
 import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
-import type {
-  AdapterRoot,
-  LogFileRef,
-  NexusAdapter,
-  NormalizedEvent,
-  ParseIssue,
-  RootEnvironment,
-  UsageEvent,
+import {
+  type AdapterRoot,
+  type LogFileRef,
+  type NexusAdapter,
+  type NormalizedEvent,
+  type ParseIssue,
+  type RootEnvironment,
+  readLogFile,
+  scanRoot,
+  type UsageEvent,
 } from '@nexus/parsers';
 import type { BackfillProgress } from '@nexus/protocol';
-import { NexusUsageError, silentLogger, type UsageLogger } from './errors.js';
+import { silentLogger, type UsageLogger } from './errors.js';
 import type { FileCheckpoint, UsageLedger } from './ledger.js';
 
 /** One batch from the reader: events of complete lines, and where to resume after them. */
@@ -95,18 +97,8 @@ async function headMatches(path: string, recorded: string): Promise<boolean> {
   }
 }
 
-let defaultReader: Promise<BackfillReader> | undefined;
-
-async function loadDefaultReader(): Promise<BackfillReader> {
-  const mod = (await import('@nexus/parsers')) as unknown as Partial<BackfillReader>;
-  if (typeof mod.scanRoot !== 'function' || typeof mod.readLogFile !== 'function') {
-    throw new NexusUsageError(
-      'NEXUS_USAGE_BACKFILL_FILE',
-      '@nexus/parsers does not export scanRoot/readLogFile',
-    );
-  }
-  return { scanRoot: mod.scanRoot, readLogFile: mod.readLogFile };
-}
+/** The parsers' own reader: the default of {@link BackfillOptions.reader}. */
+export const parsersReader: BackfillReader = { scanRoot, readLogFile };
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -129,8 +121,7 @@ interface PlannedFile {
 export async function runBackfill(options: BackfillOptions): Promise<BackfillResult> {
   const { ledger, signal } = options;
   const logger = options.logger ?? silentLogger;
-  if (!options.reader) defaultReader ??= loadDefaultReader();
-  const reader = options.reader ?? (await defaultReader!);
+  const reader = options.reader ?? parsersReader;
   const perCommit = options.eventsPerCommit ?? 4000;
   const interval = options.progressIntervalMs ?? 100;
   const progress = {

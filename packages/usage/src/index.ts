@@ -8,6 +8,7 @@ export {
   type BackfillReader,
   type BackfillResult,
   type LogBatch,
+  parsersReader,
   type ReadLogFileOptions,
   runBackfill,
 } from './backfill.js';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { parseArgs } from 'node:util';
-import type { NexusAdapter } from '@nexus/parsers';
+import { builtinAdapters, type NexusAdapter } from '@nexus/parsers';
 import {
   type BackfillReader,
   COST_MODES,
@@ -56,17 +56,6 @@ const REPORTS = { daily: dailyReport, monthly: monthlyReport, session: sessionRe
 
 function isTty(stream: NodeJS.WritableStream): boolean {
   return (stream as { isTTY?: boolean }).isTTY === true;
-}
-
-async function builtinAdapters(): Promise<NexusAdapter[]> {
-  // Looked up by name so this file builds before every factory exists in @nexus/parsers.
-  const parsers = (await import('@nexus/parsers')) as unknown as Record<string, unknown>;
-  const adapters: NexusAdapter[] = [];
-  for (const name of ['claudeCode', 'codex', 'openclaw']) {
-    const factory = parsers[name];
-    if (typeof factory === 'function') adapters.push((factory as () => NexusAdapter)());
-  }
-  return adapters;
 }
 
 function stderrLogger(io: UsageCommandIo): UsageLogger {
@@ -136,7 +125,7 @@ export async function runUsageCommand(
   try {
     const pricing = await loadPricing({ stateDir, offline, env: io.env, logger, timeoutMs: 5000 });
     ledger = UsageLedger.open({ stateDir, pricing });
-    const adapters = hooks.adapters ?? (await builtinAdapters());
+    const adapters = hooks.adapters ?? builtinAdapters();
     const showBar = isTty(io.stderr);
     await runBackfill({
       ledger,

@@ -1,0 +1,105 @@
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { builtinAdapters } from '@nexus/parsers';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runBackfill } from './backfill.js';
+import { UsageLedger } from './ledger.js';
+import { dailyReport, sessionReport } from './reports.js';
+
+const FIXTURE_HOME = fileURLToPath(new URL('../test/fixtures/home', import.meta.url));
+const STREAMED = '.claude/projects/-work-demo/11111111-1111-1111-1111-111111111111.jsonl';
+
+let home: string;
+beforeEach(() => {
+  home = mkdtempSync(join(tmpdir(), 'nexus-real-'));
+  cpSync(FIXTURE_HOME, home, { recursive: true });
+});
+afterEach(() => rmSync(home, { recursive: true, force: true }));
+
+async function backfill(ledger: UsageLedger) {
+  return runBackfill({
+    ledger,
+    adapters: builtinAdapters(),
+    environment: { env: { HOME: home }, homeDir: home, exists: existsSync },
+  });
+}
+
+describe('with the built-in adapters on real log excerpts', () => {
+  it('reports exact tokens and dollars per day, tool and model', async () => {
+    const ledger = UsageLedger.open({ path: ':memory:' });
+    const result = await backfill(ledger);
+    expect(result).toMatchObject({ status: 'done', totalFiles: 4, scannedFiles: 4, failedFiles: 0 });
+    const report = dailyReport(ledger, { timezone: 'UTC' });
+    const flat = report.rows.flatMap((r) =>
+      r.breakdown.map((b) => [
+        r.period,
+        b.tool,
+        b.model,
+        b.inputTokens,
+        b.outputTokens,
+        b.cacheCreationTokens,
+        b.cacheReadTokens,
+      ]),
+    );
+    expect(flat).toContainEqual(['2026-02-10', 'claude-code', 'claude-opus-4-6', 54, 212, 17696, 88231]);
+    expect(flat).toContainEqual(['2026-02-12', 'claude-code', 'claude-opus-4-6', 1, 299, 5601, 29509]);
+    const day = (p: string) => report.rows.find((r) => r.period === p)!;
+    // Computed by hand from the raw lines: Opus 4.6 at $5/$25 per M, 5-minute writes $6.25, 1-hour writes $10, reads $0.50.
+    expect(day('2026-02-10').costUsd).toBeCloseTo(0.2266455, 10);
+    expect(day('2026-02-12').costUsd).toBeCloseTo(0.05724075, 10);
+    // Codex: input is uncached (input − cached), cached input is a cache read; gpt-5 at $1.25/$10, reads $0.125.
+    expect(flat).toContainEqual(['2025-11-23', 'codex', 'gpt-5', 904, 230, 0, 193408]);
+    expect(day('2025-11-23').breakdown[0]?.costUsd).toBeCloseTo(0.027606, 10);
+    // OpenClaw states its own cost; in auto mode it is used, in calculate mode the model is unpriced.
+    expect(day('2026-04-17')).toMatchObject({ inputTokens: 89379, outputTokens: 194 });
+    expect(day('2026-04-17').costUsd).toBeCloseTo(0.000089767, 12);
+    expect(report.totals.totalTokens).toBe(620289);
+    expect(report.unpricedModels).toEqual([]);
+    expect(dailyReport(ledger, { timezone: 'UTC', mode: 'calculate' }).unpricedModels).toEqual([
+      'LLM_GLM5.1',
+    ]);
+    const sessions = sessionReport(ledger, { timezone: 'UTC', tool: 'codex' });
+    expect(sessions.rows.map((r) => [r.sessionId, r.projectPath])).toEqual([
+      ['codex:0199a213-81c0-7800-8aa1-bbab2a035a53', '/Users/pinouchon/code/rtchess'],
+    ]);
+    ledger.close();
+  });
+
+  it('resumes a half-read file with the parser snapshot and ends with the same report', async () => {
+    const reference = UsageLedger.open({ path: ':memory:' });
+    await backfill(reference);
+    const expected = dailyReport(reference, { timezone: 'Asia/Kolkata' });
+    reference.close();
+
+    const path = join(home, STREAMED);
+    const full = readFileSync(path);
+    // Cut in the middle of a line: the partial line must wait for its end.
+    const cut = full.indexOf(10, Math.floor(full.length / 2)) - 20;
+    writeFileSync(path, full.subarray(0, cut));
+    const ledger = UsageLedger.open({ stateDir: join(home, 'state') });
+    await backfill(ledger);
+    const checkpoint = ledger.checkpoint(path);
+    expect(checkpoint?.offset).toBeLessThan(cut);
+    expect(checkpoint?.offset).toBeGreaterThan(0);
+    appendFileSync(path, full.subarray(cut));
+    await backfill(ledger);
+    expect(ledger.checkpoint(path)?.offset).toBe(full.length);
+    expect(dailyReport(ledger, { timezone: 'Asia/Kolkata' })).toEqual(expected);
+    // Deleting every log keeps the history.
+    rmSync(join(home, '.claude'), { recursive: true });
+    rmSync(join(home, '.codex'), { recursive: true });
+    await backfill(ledger);
+    expect(dailyReport(ledger, { timezone: 'Asia/Kolkata' })).toEqual(expected);
+    ledger.close();
+  });
+});
