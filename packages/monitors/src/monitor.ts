@@ -1,0 +1,234 @@
+import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { relative, sep } from 'node:path';
+import {
+  type AdapterRoot,
+  type LogFileRef,
+  type NexusAdapter,
+  type ParseIssue,
+  type RootEnvironment,
+  scanRoot,
+} from '@nexus/parsers';
+import { decideLiveFiles, isLockHeld, type LiveCandidate } from './live-discovery.js';
+import { createProcessScanner, type ProcessLister } from './process-scanner.js';
+import { type FileEvent, watchRoots } from './root-watcher.js';
+import { type TailBatch, type TailCheckpoint, TailReader } from './tail-reader.js';
+
+export interface MonitorClock {
+  now(): number;
+}
+
+export interface MonitorOptions {
+  readonly adapters: readonly NexusAdapter[];
+  readonly environment: RootEnvironment;
+  /** New events of a live file, in file order. */
+  readonly onBatch: (batch: TailBatch) => void;
+  /** A file became live, or stopped being live. */
+  readonly onLiveChange?: (file: LogFileRef, live: boolean) => void;
+  readonly onIssue?: (issue: ParseIssue) => void;
+  readonly onWarning?: (message: string) => void;
+  readonly clock?: MonitorClock;
+  readonly processLister?: ProcessLister;
+  /** Discovery period. Default 15 s (DESIGN §4). */
+  readonly scanIntervalMs?: number;
+  /** Where to resume a file (e.g. from the usage ledger); default read from 0. */
+  readonly checkpoint?: (path: string) => TailCheckpoint | undefined;
+  /** Watch for changes with chokidar. Default true (tests of discovery alone turn it off). */
+  readonly watch?: boolean;
+  readonly usePolling?: boolean;
+  readonly maxLineBytes?: number;
+}
+
+export interface WatchedRootInfo {
+  readonly tool: string;
+  readonly displayName: string;
+  readonly path: string;
+  readonly exists: boolean;
+}
+
+export interface Monitor {
+  /** First discovery and reads; resolves when the live files have been read once. */
+  start(): Promise<void>;
+  /** Run discovery now (the timer does it every `scanIntervalMs`). */
+  scan(): Promise<void>;
+  close(): Promise<void>;
+  liveFiles(): LogFileRef[];
+  watchedRoots(): WatchedRootInfo[];
+}
+
+interface RootEntry {
+  readonly adapter: NexusAdapter;
+  readonly root: AdapterRoot;
+}
+
+/**
+ * Watches every adapter's roots, decides which logs are live sessions, tails them and hands their events
+ * to the host in file order. The host (the server) connects the batches to the session registry and the
+ * usage ledger.
+ */
+export function createMonitor(options: MonitorOptions): Monitor {
+  const clock = options.clock ?? { now: Date.now };
+  const lister =
+    options.processLister ?? createProcessScanner(options.onWarning ? { onWarning: options.onWarning } : {});
+  const roots: RootEntry[] = options.adapters.flatMap((adapter) =>
+    adapter
+      .resolveRoots(options.environment)
+      .filter((root) => root.role === 'live')
+      .map((root) => ({ adapter, root })),
+  );
+  const readers = new Map<string, TailReader>();
+  const live = new Map<string, LogFileRef>();
+  let closed = false;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let watcher: { close(): Promise<void> } | undefined;
+  let scanning: Promise<void> | undefined;
+
+  const classify = (path: string): { entry: RootEntry; file: LogFileRef } | undefined => {
+    for (const entry of roots) {
+      if (!path.startsWith(entry.root.path + sep)) continue;
+      const relativePath = relative(entry.root.path, path).split(sep).join('/');
+      const info = entry.adapter.classifyFile(relativePath, entry.root);
+      if (info) return { entry, file: { ...info, tool: entry.adapter.id, path, root: entry.root.path } };
+    }
+    return undefined;
+  };
+
+  const read = async (path: string): Promise<void> => {
+    const reader = readers.get(path);
+    if (!reader || closed) return;
+    try {
+      const batch = await reader.read();
+      if (batch && batch.events.length > 0 && !closed) options.onBatch(batch);
+      if (reader.vanished) setLive(reader.file, false);
+    } catch (error) {
+      options.onWarning?.(`[nexus] [monitors] could not read ${path}: ${(error as Error).message}`);
+    }
+  };
+
+  const setLive = (file: LogFileRef, isLive: boolean): void => {
+    if (isLive === live.has(file.path)) return;
+    if (isLive) {
+      live.set(file.path, file);
+    } else {
+      live.delete(file.path);
+      readers.delete(file.path);
+    }
+    options.onLiveChange?.(file, isLive);
+  };
+
+  const follow = (entry: RootEntry, file: LogFileRef): void => {
+    if (!readers.has(file.path)) {
+      readers.set(
+        file.path,
+        new TailReader({
+          adapter: entry.adapter,
+          file,
+          checkpoint: options.checkpoint?.(file.path),
+          ...(options.maxLineBytes === undefined ? {} : { maxLineBytes: options.maxLineBytes }),
+          ...(options.onIssue ? { onIssue: options.onIssue } : {}),
+        }),
+      );
+    }
+    setLive(file, true);
+  };
+
+  const runScan = async (): Promise<void> => {
+    const names = [...new Set(options.adapters.flatMap((adapter) => adapter.liveness.processNames))];
+    const openFiles = await lister.openLogFiles(names).catch(() => new Set<string>());
+    const now = clock.now();
+    const stillLive = new Set<string>();
+    for (const adapter of options.adapters) {
+      const candidates: LiveCandidate[] = [];
+      const heldLocks = new Set<string>();
+      for (const entry of roots.filter((item) => item.adapter === adapter)) {
+        for await (const file of scanRoot(adapter, entry.root)) {
+          const stats = await stat(file.path).catch(() => undefined);
+          if (!stats) continue;
+          candidates.push({ file, mtimeMs: stats.mtimeMs });
+          const lock = adapter.liveness.lockFileFor?.(file.path);
+          if (lock && (await isLockHeld(lock, now, adapter.liveness.lockStaleMs ?? 30 * 60_000)))
+            heldLocks.add(lock);
+        }
+      }
+      const decided = decideLiveFiles(adapter, candidates, { now, openFiles, heldLocks });
+      for (const candidate of candidates) {
+        if (!decided.has(candidate.file.path)) continue;
+        stillLive.add(candidate.file.path);
+        const entry = roots.find(
+          (item) => item.adapter === adapter && item.root.path === candidate.file.root,
+        );
+        if (entry) follow(entry, candidate.file);
+      }
+    }
+    for (const file of [...live.values()]) if (!stillLive.has(file.path)) setLive(file, false);
+    await Promise.all([...readers.keys()].map((path) => read(path)));
+  };
+
+  const scan = (): Promise<void> => {
+    if (closed) return Promise.resolve();
+    // One discovery at a time; a call during one waits for it.
+    scanning ??= runScan().finally(() => {
+      scanning = undefined;
+    });
+    return scanning;
+  };
+
+  const onFile = (event: FileEvent, path: string): void => {
+    if (closed) return;
+    const logPath = path.endsWith('.lock') ? path.slice(0, -'.lock'.length) : path;
+    const found = classify(logPath);
+    if (!found || found.file.kind === 'archive') return;
+    if (event === 'unlink' && logPath === path) {
+      void read(path);
+      return;
+    }
+    if (path !== logPath) {
+      // A lock came or went: liveness is for discovery to decide.
+      void scan();
+      return;
+    }
+    // A log just written to is recently modified, hence live.
+    follow(found.entry, found.file);
+    void read(path);
+  };
+
+  return {
+    async start() {
+      if (options.watch !== false) {
+        watcher = watchRoots({
+          roots: roots.map((entry) => entry.root.path),
+          onFile,
+          onRootAppeared: () => void scan(),
+          onError: (error) => options.onWarning?.(`[nexus] [monitors] watcher error: ${error.message}`),
+          ...(options.usePolling === undefined ? {} : { usePolling: options.usePolling }),
+        });
+      }
+      await scan();
+      timer = setInterval(() => void scan(), options.scanIntervalMs ?? 15_000);
+      timer.unref();
+    },
+    scan,
+    async close() {
+      closed = true;
+      if (timer) clearInterval(timer);
+      await watcher?.close();
+      await scanning?.catch(() => {});
+    },
+    liveFiles: () => [...live.values()],
+    watchedRoots: () =>
+      roots.map(({ adapter, root }) => ({
+        tool: adapter.id,
+        displayName: adapter.displayName,
+        path: root.path,
+        exists: existsSyncSafe(root.path),
+      })),
+  };
+}
+
+function existsSyncSafe(path: string): boolean {
+  try {
+    return existsSync(path);
+  } catch {
+    return false;
+  }
+}
