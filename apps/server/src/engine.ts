@@ -1,10 +1,18 @@
-import { existsSync } from 'node:fs';
-import { builtinAdapters, type NexusAdapter, processEnvironment } from '@nexus/parsers';
-import type { BackfillProgress, UnsequencedFrame, WatchedRoot } from '@nexus/protocol';
+import { createMonitor, type ProcessLister } from '@nexus/monitors';
+import {
+  builtinAdapters,
+  type LogFileRef,
+  type NexusAdapter,
+  processEnvironment,
+  type UsageEvent,
+} from '@nexus/parsers';
+import type { BackfillProgress, SessionDetailResponse, UnsequencedFrame } from '@nexus/protocol';
+import { SessionRegistry } from '@nexus/sessions';
 import { LiveTotals, loadPricing, runBackfill, UsageLedger, type UsageLogger } from '@nexus/usage';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ServerRuntime } from './runtime.js';
+import { pageMessages, readSessionMessages } from './session-history.js';
 import { usageRoutes } from './usage/usage-routes.js';
 
 export interface EngineOptions {
@@ -14,28 +22,20 @@ export interface EngineOptions {
   readonly offline: boolean;
   /** Adapters to run; default the built-in ones. */
   readonly adapters?: readonly NexusAdapter[];
+  /** Process scanner for live discovery (tests pass a fake one). */
+  readonly processLister?: ProcessLister;
+  /** Discovery period (DESIGN §4: 15 s). */
+  readonly scanIntervalMs?: number;
+  /** State machine period; the registry checks idle and cooling on each tick. Default 1 s. */
+  readonly tickMs?: number;
+  /** Skip the startup backfill (tests of the live path). */
+  readonly backfill?: boolean;
 }
 
 export interface Engine {
   readonly runtime: ServerRuntime;
   /** Routes the engine adds to the server (usage reports…). */
   readonly plugins: ReadonlyArray<(app: FastifyInstance) => Promise<void> | void>;
-}
-
-/** The folders the wall's empty state lists: every live root of every adapter. */
-export function watchedRootsOf(adapters: readonly NexusAdapter[], env: NodeJS.ProcessEnv): WatchedRoot[] {
-  const environment = processEnvironment(env);
-  return adapters.flatMap((adapter) =>
-    adapter
-      .resolveRoots(environment)
-      .filter((root) => root.role === 'live')
-      .map((root) => ({
-        tool: adapter.id,
-        displayName: adapter.displayName,
-        path: root.path,
-        exists: existsSync(root.path),
-      })),
-  );
 }
 
 function usageLogger(logger: Logger): UsageLogger {
@@ -76,17 +76,21 @@ export async function createEngineRuntime(options: EngineOptions): Promise<Engin
   const stop = new AbortController();
 
   // History is read in the background: the server answers (and the wall goes live) at once.
-  const backfillDone = runBackfill({
-    ledger,
-    adapters,
-    environment,
-    signal: stop.signal,
-    logger: usageLogger(logger),
-    onProgress: (progress) => {
-      backfill = progress;
-      totals.setBackfill(progress);
-    },
-  }).then(
+  const backfillDone = (
+    options.backfill === false
+      ? Promise.resolve({ scannedFiles: 0, scannedBytes: 0, failedFiles: 0 })
+      : runBackfill({
+          ledger,
+          adapters,
+          environment,
+          signal: stop.signal,
+          logger: usageLogger(logger),
+          onProgress: (progress) => {
+            backfill = progress;
+            totals.setBackfill(progress);
+          },
+        })
+  ).then(
     (result) =>
       logger.info(
         { files: result.scannedFiles, bytes: result.scannedBytes, failed: result.failedFiles },
@@ -96,23 +100,84 @@ export async function createEngineRuntime(options: EngineOptions): Promise<Engin
       logger.error({ err: error }, '[nexus] [usage] backfill failed; totals cover what was read'),
   );
 
+  const registry = new SessionRegistry();
+  registry.subscribe(emit);
+  let runningKey = '';
+  // Running agents change rarely; tell the totals only when they do, so idle ticks send no frame.
+  const updateRunning = () => {
+    const running = registry.runningByTool();
+    const key = JSON.stringify(running);
+    if (key === runningKey) return;
+    runningKey = key;
+    totals.setRunningAgents(running);
+  };
+  const filesBySession = new Map<string, Map<string, LogFileRef>>();
+  const adaptersById = new Map(adapters.map((adapter) => [adapter.id, adapter]));
+  const monitor = createMonitor({
+    adapters,
+    environment,
+    ...(options.processLister ? { processLister: options.processLister } : {}),
+    ...(options.scanIntervalMs === undefined ? {} : { scanIntervalMs: options.scanIntervalMs }),
+    onBatch: ({ file, events }) => {
+      const files = filesBySession.get(file.sessionId) ?? new Map<string, LogFileRef>();
+      files.set(file.path, file);
+      filesBySession.set(file.sessionId, files);
+      registry.ingest(file, events);
+      const usage = events.filter((event): event is UsageEvent => event.type === 'usage');
+      // The ledger keeps the maximum per call, so usage the backfill also reads is never counted twice.
+      if (usage.length > 0) totals.ingest(usage);
+      updateRunning();
+    },
+    onLiveChange: (file, live) => registry.setLive(file.sessionId, live),
+    onIssue: (issue) =>
+      logger.debug(
+        { code: issue.code, file: issue.file, offset: issue.byteOffset },
+        `[nexus] [monitors] ${issue.message}`,
+      ),
+    onWarning: (message) => logger.warn(message),
+  });
+  await monitor.start();
+  const ticker = setInterval(() => {
+    registry.tick();
+    updateRunning();
+  }, options.tickMs ?? 1000);
+  ticker.unref();
+
   const runtime: ServerRuntime = {
     snapshot: () => ({
-      sessions: [],
+      sessions: registry.snapshot(),
       usageTotals: totals.snapshot(),
-      watchedRoots: watchedRootsOf(adapters, env),
+      watchedRoots: monitor.watchedRoots(),
     }),
     backfill: () => backfill,
-    sessions: () => [],
-    watchedRoots: () => watchedRootsOf(adapters, env),
-    session: () => undefined,
-    messages: async () => undefined,
+    sessions: () => registry.list(),
+    watchedRoots: () => monitor.watchedRoots(),
+    session(sessionId): SessionDetailResponse | undefined {
+      const session = registry.get(sessionId);
+      if (!session) return undefined;
+      return {
+        session,
+        subagents: registry.subagents(sessionId),
+        files: [...(filesBySession.get(sessionId)?.keys() ?? [])],
+      };
+    },
+    async messages(sessionId, { before, limit }) {
+      if (!registry.get(sessionId)) return undefined;
+      const files = [...(filesBySession.get(sessionId)?.values() ?? [])];
+      const messages =
+        files.length > 0
+          ? await readSessionMessages(adaptersById, files, sessionId)
+          : registry.messages(sessionId);
+      return pageMessages(sessionId, messages, before, limit);
+    },
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
     async close() {
       stop.abort();
+      clearInterval(ticker);
+      await monitor.close();
       await backfillDone;
       totals.close();
       ledger.close();

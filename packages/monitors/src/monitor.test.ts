@@ -272,4 +272,31 @@ describe('createMonitor', () => {
     ]);
     expect(log).toContain('cccc');
   });
+
+  it('still reads an append when no file-system event arrives (events coalesced away)', async () => {
+    const log = write(
+      '.codex/sessions/2026/11/24/rollout-2026-11-24T11-00-00-019aad50-a7e6-7422-b7a8-0b3842906299.jsonl',
+      '',
+      0,
+    );
+    const batches: TailBatch[] = [];
+    monitor = createMonitor({
+      adapters: [codex()] as NexusAdapter[],
+      environment: environment(),
+      clock: { now: () => NOW },
+      processLister: { openLogFiles: async () => new Set() },
+      onBatch: (batch) => batches.push(batch),
+      watch: false,
+      pollLiveMs: 50,
+    });
+    await monitor.start();
+    writeFileSync(
+      log,
+      '{"timestamp":"2026-11-24T11:00:00Z","type":"event_msg","payload":{"type":"user_message","message":"polled"}}\n',
+    );
+    await waitFor(
+      () => batches.some((batch) => batch.events.some((event) => event.type === 'message')),
+      2000,
+    );
+  });
 });

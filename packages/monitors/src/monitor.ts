@@ -31,6 +31,11 @@ export interface MonitorOptions {
   readonly processLister?: ProcessLister;
   /** Discovery period. Default 15 s (DESIGN §4). */
   readonly scanIntervalMs?: number;
+  /**
+   * Live files are also checked this often, in case a file-system event was coalesced away (rapid
+   * appends can raise one event for several writes). Default 1 s; 0 turns it off.
+   */
+  readonly pollLiveMs?: number;
   /** Where to resume a file (e.g. from the usage ledger); default read from 0. */
   readonly checkpoint?: (path: string) => TailCheckpoint | undefined;
   /** Watch for changes with chokidar. Default true (tests of discovery alone turn it off). */
@@ -80,6 +85,8 @@ export function createMonitor(options: MonitorOptions): Monitor {
   const live = new Map<string, LogFileRef>();
   let closed = false;
   let timer: ReturnType<typeof setInterval> | undefined;
+  let poller: ReturnType<typeof setInterval> | undefined;
+  const sizes = new Map<string, number>();
   let watcher: { close(): Promise<void> } | undefined;
   let scanning: Promise<void> | undefined;
 
@@ -98,6 +105,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
     if (!reader || closed) return;
     try {
       const batch = await reader.read();
+      if (batch) sizes.set(path, batch.checkpoint.size);
       if (batch && batch.events.length > 0 && !closed) options.onBatch(batch);
       if (reader.vanished) setLive(reader.file, false);
     } catch (error) {
@@ -112,6 +120,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
     } else {
       live.delete(file.path);
       readers.delete(file.path);
+      sizes.delete(file.path);
     }
     options.onLiveChange?.(file, isLive);
   };
@@ -206,11 +215,26 @@ export function createMonitor(options: MonitorOptions): Monitor {
       await scan();
       timer = setInterval(() => void scan(), options.scanIntervalMs ?? 15_000);
       timer.unref();
+      const pollMs = options.pollLiveMs ?? 1000;
+      if (pollMs > 0) {
+        poller = setInterval(() => {
+          for (const path of readers.keys()) {
+            void stat(path).then(
+              (stats) => {
+                if (stats.size !== sizes.get(path)) void read(path);
+              },
+              () => void read(path),
+            );
+          }
+        }, pollMs);
+        poller.unref();
+      }
     },
     scan,
     async close() {
       closed = true;
       if (timer) clearInterval(timer);
+      if (poller) clearInterval(poller);
       await watcher?.close();
       await scanning?.catch(() => {});
     },
