@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import {
   type AdapterRoot,
   type LogFileRef,
@@ -12,6 +15,7 @@ import {
   type UsageEvent,
 } from '@nexus/parsers';
 import type { BackfillProgress } from '@nexus/protocol';
+import type { WorkerReply, WorkerTask } from './backfill-worker.js';
 import { silentLogger, type UsageLogger } from './errors.js';
 import type { FileCheckpoint, UsageLedger } from './ledger.js';
 
@@ -53,8 +57,15 @@ export interface BackfillOptions {
   readonly logger?: UsageLogger;
   /** Parse issues of the logs (bad lines), for diagnostics. */
   readonly onIssue?: (issue: ParseIssue) => void;
-  /** Commit after this many usage events within one file (default 4000). */
+  /** Commit once this many usage events are queued (default 10,000)… */
   readonly eventsPerCommit?: number;
+  /** …or this long after the previous commit (default 1 s), whichever comes first. */
+  readonly commitIntervalMs?: number;
+  /**
+   * Parse the built-in adapters' files in this many worker threads (default 0: in this thread).
+   * Other adapters, and any custom `reader`, always run in this thread.
+   */
+  readonly workers?: number;
 }
 
 /** Result of {@link runBackfill}. */
@@ -100,6 +111,136 @@ async function headMatches(path: string, recorded: string): Promise<boolean> {
 /** The parsers' own reader: the default of {@link BackfillOptions.reader}. */
 export const parsersReader: BackfillReader = { scanRoot, readLogFile };
 
+interface Prepared {
+  readonly startOffset: number;
+  readonly state: unknown;
+  readonly checkpointAt: (offset: number, state: unknown) => FileCheckpoint;
+}
+
+interface PoolHooks {
+  prepare(item: PlannedFile): Promise<Prepared | null>;
+  begin(item: PlannedFile, startOffset: number): void;
+  onBatch(item: PlannedFile, prepared: Prepared, batch: LogBatch): void;
+  onEnd(item: PlannedFile, err?: unknown): void;
+  afterMessage(): void;
+  skip(item: PlannedFile): void;
+  readonly signal?: AbortSignal;
+}
+
+function spawnWorker(): Worker {
+  if (import.meta.url.endsWith('.ts')) {
+    // Running from TypeScript sources (tests): register tsx in the worker, then load the source.
+    const tsxPackage = createRequire(import.meta.url).resolve('tsx/package.json');
+    const tsx = new URL('dist/esm/api/index.mjs', pathToFileURL(tsxPackage)).href;
+    const source = new URL('./backfill-worker.ts', import.meta.url).href;
+    return new Worker(
+      `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(source)}); });`,
+      {
+        eval: true,
+        execArgv: ['--conditions=@nexus/source'],
+      },
+    );
+  }
+  return new Worker(new URL('./backfill-worker.js', import.meta.url));
+}
+
+/**
+ * Parse files in worker threads (built-in adapters only) while this thread commits their rows.
+ * Resolves true when aborted.
+ */
+async function runPool(items: readonly PlannedFile[], count: number, hooks: PoolHooks): Promise<boolean> {
+  const workers = Array.from({ length: Math.min(count, items.length) }, spawnWorker);
+  const tasks = new Map<number, { item: PlannedFile; prepared: Prepared; worker: Worker }>();
+  const load = new Map<Worker, number>(workers.map((w) => [w, 0]));
+  let next = 0;
+  let taskIds = 0;
+  let settled = false;
+  try {
+    return await new Promise<boolean>((resolve, reject) => {
+      const finishIfIdle = () => {
+        if (!settled && next >= items.length && tasks.size === 0) {
+          settled = true;
+          resolve(false);
+        }
+      };
+      const dispatch = async (worker: Worker): Promise<void> => {
+        // A deep queue keeps workers parsing while this thread is inside a commit.
+        while ((load.get(worker) ?? 0) < QUEUE_PER_WORKER && next < items.length && !settled) {
+          const item = items[next++]!;
+          let prepared: Prepared | null;
+          try {
+            prepared = await hooks.prepare(item);
+          } catch (err) {
+            hooks.onEnd(item, err);
+            continue;
+          }
+          if (!prepared) {
+            hooks.skip(item);
+            continue;
+          }
+          hooks.begin(item, prepared.startOffset);
+          const taskId = ++taskIds;
+          tasks.set(taskId, { item, prepared, worker });
+          load.set(worker, (load.get(worker) ?? 0) + 1);
+          const task: WorkerTask = {
+            taskId,
+            adapterId: item.adapter.id,
+            file: item.file,
+            startOffset: prepared.startOffset,
+            state: prepared.state,
+          };
+          worker.postMessage(task);
+        }
+        finishIfIdle();
+      };
+      const onAbort = () => {
+        if (settled) return;
+        settled = true;
+        resolve(true);
+      };
+      hooks.signal?.addEventListener('abort', onAbort, { once: true });
+      if (hooks.signal?.aborted) return onAbort();
+      for (const worker of workers) {
+        worker.on('message', (reply: WorkerReply) => {
+          if (settled) return;
+          const task = tasks.get(reply.taskId);
+          if (!task) return;
+          try {
+            if (reply.type === 'batch') {
+              hooks.onBatch(task.item, task.prepared, {
+                events: reply.events,
+                resumeOffset: reply.resumeOffset,
+                state: reply.state,
+              });
+            } else {
+              tasks.delete(reply.taskId);
+              load.set(worker, (load.get(worker) ?? 1) - 1);
+              hooks.onEnd(task.item, reply.type === 'error' ? new Error(reply.message) : undefined);
+              void dispatch(worker).catch(reject);
+            }
+            hooks.afterMessage();
+          } catch (err) {
+            settled = true;
+            reject(err);
+          }
+        });
+        worker.on('error', (err) => {
+          if (!settled) {
+            settled = true;
+            reject(err);
+          }
+        });
+        void dispatch(worker).catch(reject);
+      }
+      finishIfIdle();
+    });
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+const QUEUE_PER_WORKER = 16;
+
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 interface PlannedFile {
@@ -122,7 +263,8 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
   const { ledger, signal } = options;
   const logger = options.logger ?? silentLogger;
   const reader = options.reader ?? parsersReader;
-  const perCommit = options.eventsPerCommit ?? 4000;
+  const perCommit = options.eventsPerCommit ?? 10_000;
+  const commitMs = options.commitIntervalMs ?? 1000;
   const interval = options.progressIntervalMs ?? 100;
   const progress = {
     status: 'running' as BackfillProgress['status'],
@@ -195,81 +337,154 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
   }
   emit(true);
 
-  for (const item of planned) {
-    if (signal?.aborted) return finish(true);
-    const { adapter, file, size } = item;
-    const base = progress.scannedBytes;
-    try {
-      const cp = ledger.checkpoint(file.path);
-      let startOffset = 0;
-      let state: unknown;
-      let head: string;
-      const sameFile = cp !== undefined && cp.dev === item.dev && cp.ino === item.ino;
-      // Unchanged since the checkpoint (same inode, size and mtime, fully read): skip without opening it.
-      if (cp && sameFile && size === cp.size && size === cp.offset && item.mtimeMs === cp.mtimeMs) {
-        progress.scannedFiles++;
-        progress.scannedBytes = base + size;
-        emit();
-        continue;
-      }
-      if (cp && sameFile && size >= cp.offset && (await headMatches(file.path, cp.headHash))) {
-        startOffset = cp.offset;
-        state = cp.state;
-        head =
-          size >= HEAD_BYTES && cp.headHash.startsWith(`${HEAD_BYTES}:`)
-            ? cp.headHash
-            : await headHash(file.path, size);
-      } else {
-        if (cp) restartedFiles++;
-        head = await headHash(file.path, size);
-      }
-      const checkpointAt = (offset: number, parserState: unknown): FileCheckpoint => ({
-        path: file.path,
-        tool: adapter.id,
-        dev: item.dev,
-        ino: item.ino,
-        size,
-        mtimeMs: item.mtimeMs,
-        offset,
-        headHash: head,
-        state: parserState,
-      });
-      progress.scannedBytes = base + startOffset;
-      let pending: UsageEvent[] = [];
-      let last: LogBatch | undefined;
-      const readOptions: ReadLogFileOptions = {
-        startOffset,
-        usageOnly: true,
-        ...(state === undefined ? {} : { state }),
-        ...(options.onIssue ? { onIssue: options.onIssue } : {}),
-      };
-      for await (const batch of reader.readLogFile(adapter, file, readOptions)) {
-        for (const event of batch.events) if (event.type === 'usage') pending.push(event);
-        last = batch;
-        progress.scannedBytes = base + Math.min(batch.resumeOffset, size);
-        if (pending.length >= perCommit) {
-          ledger.ingest(pending, checkpointAt(batch.resumeOffset, batch.state));
-          pending = [];
-          emit();
-          await yieldToEventLoop();
-          if (signal?.aborted) return finish(true);
-        }
-      }
-      // The final checkpoint is written even without events, so a warm restart skips the file.
-      ledger.ingest(pending, checkpointAt(last?.resumeOffset ?? startOffset, last ? last.state : state));
-      progress.scannedFiles++;
-      progress.scannedBytes = base + size;
-    } catch (err) {
+  // Rows and checkpoints of several files share a transaction: one commit per file would make
+  // SQLite rewrite the same index pages (and checkpoint the WAL) hundreds of times.
+  let pendingEvents: UsageEvent[] = [];
+  const pendingCheckpoints = new Map<string, FileCheckpoint>();
+  let lastCommit = Date.now();
+  const flush = () => {
+    if (pendingEvents.length === 0 && pendingCheckpoints.size === 0) return;
+    ledger.ingest(pendingEvents, [...pendingCheckpoints.values()]);
+    pendingEvents = [];
+    pendingCheckpoints.clear();
+    lastCommit = Date.now();
+  };
+  const due = () =>
+    pendingEvents.length >= perCommit ||
+    pendingCheckpoints.size >= 256 ||
+    Date.now() - lastCommit >= commitMs;
+
+  /** Where to start a file, or null when it is unchanged since its checkpoint. */
+  const prepare = async (item: PlannedFile): Promise<Prepared | null> => {
+    const { file, size } = item;
+    const cp = ledger.checkpoint(file.path);
+    const sameFile = cp !== undefined && cp.dev === item.dev && cp.ino === item.ino;
+    // Unchanged since the checkpoint (same inode, size and mtime, fully read): skip without opening it.
+    if (cp && sameFile && size === cp.size && size === cp.offset && item.mtimeMs === cp.mtimeMs) return null;
+    let startOffset = 0;
+    let state: unknown;
+    let head: string;
+    if (cp && sameFile && size >= cp.offset && (await headMatches(file.path, cp.headHash))) {
+      startOffset = cp.offset;
+      state = cp.state;
+      head =
+        size >= HEAD_BYTES && cp.headHash.startsWith(`${HEAD_BYTES}:`)
+          ? cp.headHash
+          : await headHash(file.path, size);
+    } else {
+      if (cp) restartedFiles++;
+      head = await headHash(file.path, size);
+    }
+    const checkpointAt = (offset: number, parserState: unknown): FileCheckpoint => ({
+      path: file.path,
+      tool: item.adapter.id,
+      dev: item.dev,
+      ino: item.ino,
+      size,
+      mtimeMs: item.mtimeMs,
+      offset,
+      headHash: head,
+      state: parserState,
+    });
+    // Written even when the file has no usage, so a warm restart skips it.
+    pendingCheckpoints.set(file.path, checkpointAt(startOffset, state));
+    return { startOffset, state, checkpointAt };
+  };
+  const fileBase = new Map<string, number>();
+  const onBatch = (item: PlannedFile, prepared: Prepared, batch: LogBatch) => {
+    for (const event of batch.events) if (event.type === 'usage') pendingEvents.push(event);
+    // The checkpoint always trails the events queued with it, so any commit is consistent.
+    pendingCheckpoints.set(item.file.path, prepared.checkpointAt(batch.resumeOffset, batch.state));
+    progress.scannedBytes += Math.min(batch.resumeOffset, item.size) - (fileBase.get(item.file.path) ?? 0);
+    fileBase.set(item.file.path, Math.min(batch.resumeOffset, item.size));
+  };
+  const onEnd = (item: PlannedFile, err?: unknown) => {
+    if (err !== undefined) {
       failedFiles++;
-      progress.scannedFiles++;
-      progress.scannedBytes = base + size;
       logger.warn(
-        { code: 'NEXUS_USAGE_BACKFILL_FILE', path: file.path, err },
+        { code: 'NEXUS_USAGE_BACKFILL_FILE', path: item.file.path, err },
         '[nexus] [usage] a log file could not be read during backfill; it will be retried next time',
       );
     }
-    emit();
-    await yieldToEventLoop();
+    progress.scannedFiles++;
+    progress.scannedBytes += item.size - (fileBase.get(item.file.path) ?? 0);
+    fileBase.delete(item.file.path);
+  };
+  const begin = (item: PlannedFile, startOffset: number) => {
+    progress.scannedBytes += startOffset;
+    fileBase.set(item.file.path, startOffset);
+  };
+
+  const builtin = new Set(['claude-code', 'codex', 'openclaw']);
+  const workerCount = options.reader ? 0 : Math.max(0, options.workers ?? 0);
+  const inPool = workerCount > 0 ? planned.filter((p) => builtin.has(p.adapter.id)) : [];
+  const inThread = workerCount > 0 ? planned.filter((p) => !builtin.has(p.adapter.id)) : planned;
+
+  if (inPool.length > 0) {
+    const aborted = await runPool(inPool, workerCount, {
+      prepare,
+      begin,
+      onBatch,
+      onEnd,
+      afterMessage: () => {
+        if (due()) flush();
+        emit();
+      },
+      skip: (item) => {
+        progress.scannedFiles++;
+        progress.scannedBytes += item.size;
+        emit();
+      },
+      ...(signal ? { signal } : {}),
+    });
+    if (aborted) {
+      flush();
+      return finish(true);
+    }
   }
+
+  for (const item of inThread) {
+    if (signal?.aborted) {
+      flush();
+      return finish(true);
+    }
+    try {
+      const prepared = await prepare(item);
+      if (!prepared) {
+        progress.scannedFiles++;
+        progress.scannedBytes += item.size;
+        emit();
+        continue;
+      }
+      begin(item, prepared.startOffset);
+      const readOptions: ReadLogFileOptions = {
+        startOffset: prepared.startOffset,
+        usageOnly: true,
+        ...(prepared.state === undefined ? {} : { state: prepared.state }),
+        ...(options.onIssue ? { onIssue: options.onIssue } : {}),
+      };
+      for await (const batch of reader.readLogFile(item.adapter, item.file, readOptions)) {
+        onBatch(item, prepared, batch);
+        if (due()) {
+          flush();
+          emit();
+          await yieldToEventLoop();
+        }
+        if (signal?.aborted) {
+          flush();
+          return finish(true);
+        }
+      }
+      onEnd(item);
+    } catch (err) {
+      onEnd(item, err);
+    }
+    if (due()) {
+      flush();
+      await yieldToEventLoop();
+    }
+    emit();
+  }
+  flush();
   return finish(false);
 }

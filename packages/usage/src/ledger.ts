@@ -399,6 +399,7 @@ export class UsageLedger {
       // NORMAL under WAL survives a killed process; only a power cut can drop the last commits.
       db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');
+      db.pragma('cache_size = -32768');
     } catch (cause) {
       throw new NexusUsageError('NEXUS_USAGE_LEDGER_OPEN', `cannot open the usage ledger at ${path}`, {
         cause,

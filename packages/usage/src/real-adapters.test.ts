@@ -26,9 +26,10 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(home, { recursive: true, force: true }));
 
-async function backfill(ledger: UsageLedger) {
+async function backfill(ledger: UsageLedger, workers = 0) {
   return runBackfill({
     ledger,
+    workers,
     adapters: builtinAdapters(),
     environment: { env: { HOME: home }, homeDir: home, exists: existsSync },
   });
@@ -101,5 +102,24 @@ describe('with the built-in adapters on real log excerpts', () => {
     await backfill(ledger);
     expect(dailyReport(ledger, { timezone: 'Asia/Kolkata' })).toEqual(expected);
     ledger.close();
+  });
+
+  it('gives the same ledger when files are parsed in worker threads', async () => {
+    const reference = UsageLedger.open({ path: ':memory:' });
+    await backfill(reference);
+    const pooled = UsageLedger.open({ path: ':memory:' });
+    const result = await backfill(pooled, 2);
+    expect(result).toMatchObject({ status: 'done', totalFiles: 4, scannedFiles: 4, failedFiles: 0 });
+    expect(result.scannedBytes).toBe(result.totalBytes);
+    expect(dailyReport(pooled, { timezone: 'UTC' })).toEqual(dailyReport(reference, { timezone: 'UTC' }));
+    expect(pooled.checkpoints().map((c) => [c.path, c.offset, c.state])).toEqual(
+      reference.checkpoints().map((c) => [c.path, c.offset, c.state]),
+    );
+    // A warm run with workers skips every file.
+    const warm = await backfill(pooled, 2);
+    expect(warm.scannedFiles).toBe(4);
+    expect(sessionReport(pooled, { timezone: 'UTC' })).toEqual(sessionReport(reference, { timezone: 'UTC' }));
+    reference.close();
+    pooled.close();
   });
 });

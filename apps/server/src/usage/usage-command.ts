@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { parseArgs } from 'node:util';
 import { builtinAdapters, type NexusAdapter } from '@nexus/parsers';
 import {
@@ -132,6 +132,8 @@ export async function runUsageCommand(
       adapters,
       environment: { env: io.env, homeDir: io.env.HOME || homedir(), exists: existsSync },
       logger,
+      // One parsing thread beside this one: the ledger commits while the next files are parsed.
+      workers: availableParallelism() > 1 ? 1 : 0,
       ...(hooks.reader ? { reader: hooks.reader } : {}),
       ...(showBar
         ? {
