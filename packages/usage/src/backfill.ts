@@ -157,39 +157,57 @@ async function runPool(items: readonly PlannedFile[], count: number, hooks: Pool
   let settled = false;
   try {
     return await new Promise<boolean>((resolve, reject) => {
+      let pumping = false;
+      let again = false;
       const finishIfIdle = () => {
-        if (!settled && next >= items.length && tasks.size === 0) {
+        if (!settled && !pumping && next >= items.length && tasks.size === 0) {
           settled = true;
           resolve(false);
         }
       };
-      const dispatch = async (worker: Worker): Promise<void> => {
-        // A deep queue keeps workers parsing while this thread is inside a commit.
-        while ((load.get(worker) ?? 0) < QUEUE_PER_WORKER && next < items.length && !settled) {
-          const item = items[next++]!;
-          let prepared: Prepared | null;
-          try {
-            prepared = await hooks.prepare(item);
-          } catch (err) {
-            hooks.onEnd(item, err);
-            continue;
-          }
-          if (!prepared) {
-            hooks.skip(item);
-            continue;
-          }
-          hooks.begin(item, prepared.startOffset);
-          const taskId = ++taskIds;
-          tasks.set(taskId, { item, prepared, worker });
-          load.set(worker, (load.get(worker) ?? 0) + 1);
-          const task: WorkerTask = {
-            taskId,
-            adapterId: item.adapter.id,
-            file: item.file,
-            startOffset: prepared.startOffset,
-            state: prepared.state,
-          };
-          worker.postMessage(task);
+      // One pump at a time: a file is counted as in flight from the moment it is taken, so the run
+      // cannot look finished while a file is still being prepared.
+      const pump = async (): Promise<void> => {
+        if (pumping) {
+          again = true;
+          return;
+        }
+        pumping = true;
+        try {
+          do {
+            again = false;
+            while (!settled && next < items.length) {
+              // A deep queue keeps workers parsing while this thread is inside a commit.
+              const worker = workers.reduce((a, b) => ((load.get(a) ?? 0) <= (load.get(b) ?? 0) ? a : b));
+              if ((load.get(worker) ?? 0) >= QUEUE_PER_WORKER) break;
+              const item = items[next++]!;
+              load.set(worker, (load.get(worker) ?? 0) + 1);
+              let prepared: Prepared | null = null;
+              try {
+                prepared = await hooks.prepare(item);
+                if (!prepared) hooks.skip(item);
+              } catch (err) {
+                hooks.onEnd(item, err);
+              }
+              if (!prepared || settled) {
+                load.set(worker, (load.get(worker) ?? 1) - 1);
+                continue;
+              }
+              hooks.begin(item, prepared.startOffset);
+              const taskId = ++taskIds;
+              tasks.set(taskId, { item, prepared, worker });
+              const task: WorkerTask = {
+                taskId,
+                adapterId: item.adapter.id,
+                file: item.file,
+                startOffset: prepared.startOffset,
+                state: prepared.state,
+              };
+              worker.postMessage(task);
+            }
+          } while (again && !settled);
+        } finally {
+          pumping = false;
         }
         finishIfIdle();
       };
@@ -216,7 +234,7 @@ async function runPool(items: readonly PlannedFile[], count: number, hooks: Pool
               tasks.delete(reply.taskId);
               load.set(worker, (load.get(worker) ?? 1) - 1);
               hooks.onEnd(task.item, reply.type === 'error' ? new Error(reply.message) : undefined);
-              void dispatch(worker).catch(reject);
+              void pump().catch(reject);
             }
             hooks.afterMessage();
           } catch (err) {
@@ -230,9 +248,8 @@ async function runPool(items: readonly PlannedFile[], count: number, hooks: Pool
             reject(err);
           }
         });
-        void dispatch(worker).catch(reject);
       }
-      finishIfIdle();
+      void pump().catch(reject);
     });
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));

@@ -122,4 +122,30 @@ describe('with the built-in adapters on real log excerpts', () => {
     reference.close();
     pooled.close();
   });
+
+  it('loses nothing with many files in flight across workers', async () => {
+    const source = readFileSync(join(home, STREAMED), 'utf8');
+    for (let n = 0; n < 40; n++) {
+      const copy = source.replaceAll('"id":"msg_', `"id":"msg_${n}x`);
+      writeFileSync(
+        join(
+          home,
+          `.claude/projects/-work-demo/${String(n).padStart(8, '0')}-aaaa-bbbb-cccc-000000000000.jsonl`,
+        ),
+        copy,
+      );
+    }
+    const reference = UsageLedger.open({ path: ':memory:' });
+    await backfill(reference);
+    const pooled = UsageLedger.open({ path: ':memory:' });
+    const result = await backfill(pooled, 2);
+    expect(result).toMatchObject({ status: 'done', totalFiles: 44, scannedFiles: 44, failedFiles: 0 });
+    expect(pooled.checkpoints()).toHaveLength(44);
+    expect(dailyReport(pooled, { timezone: 'UTC' }).totals).toEqual(
+      dailyReport(reference, { timezone: 'UTC' }).totals,
+    );
+    expect(pooled.toolTotals()).toEqual(reference.toolTotals());
+    reference.close();
+    pooled.close();
+  });
 });
