@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, type FSWatcher, watch as watchFile } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
 import {
@@ -87,6 +87,31 @@ export function createMonitor(options: MonitorOptions): Monitor {
   let timer: ReturnType<typeof setInterval> | undefined;
   let poller: ReturnType<typeof setInterval> | undefined;
   const sizes = new Map<string, number>();
+  // chokidar throttles change events to one per 50 ms per file and drops the rest; a live file gets
+  // its own unthrottled watcher so every append is read within milliseconds.
+  const fileWatchers = new Map<string, FSWatcher>();
+
+  const watchLiveFile = (path: string): void => {
+    if (options.watch === false || fileWatchers.has(path)) return;
+    try {
+      const watcher = watchFile(path, { persistent: false }, (event) => {
+        void read(path);
+        // A rename replaced the file: the watcher follows the old inode, so watch the path anew.
+        if (event === 'rename') {
+          unwatchLiveFile(path);
+          if (live.has(path) && existsSync(path)) watchLiveFile(path);
+        }
+      });
+      watcher.on('error', () => unwatchLiveFile(path));
+      fileWatchers.set(path, watcher);
+    } catch {
+      // The file vanished between discovery and now; discovery will notice.
+    }
+  };
+  const unwatchLiveFile = (path: string): void => {
+    fileWatchers.get(path)?.close();
+    fileWatchers.delete(path);
+  };
   let watcher: { close(): Promise<void> } | undefined;
   let scanning: Promise<void> | undefined;
 
@@ -117,10 +142,12 @@ export function createMonitor(options: MonitorOptions): Monitor {
     if (isLive === live.has(file.path)) return;
     if (isLive) {
       live.set(file.path, file);
+      watchLiveFile(file.path);
     } else {
       live.delete(file.path);
       readers.delete(file.path);
       sizes.delete(file.path);
+      unwatchLiveFile(file.path);
     }
     options.onLiveChange?.(file, isLive);
   };
@@ -235,6 +262,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
       closed = true;
       if (timer) clearInterval(timer);
       if (poller) clearInterval(poller);
+      for (const path of [...fileWatchers.keys()]) unwatchLiveFile(path);
       await watcher?.close();
       await scanning?.catch(() => {});
     },
