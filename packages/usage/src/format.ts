@@ -8,13 +8,24 @@ export interface FormatTableOptions {
   readonly breakdown?: boolean;
 }
 
-const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-const usd = new Intl.NumberFormat('en-US', {
-  style: 'currency',
-  currency: 'USD',
-  minimumFractionDigits: 2,
-  maximumFractionDigits: 2,
-});
+// Built on first use: creating Intl formatters costs milliseconds at import time.
+let formats: { int: Intl.NumberFormat; usd: Intl.NumberFormat } | undefined;
+function numberFormats() {
+  if (!formats) {
+    formats = {
+      int: new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 }),
+      usd: new Intl.NumberFormat('en-US', {
+        style: 'currency',
+        currency: 'USD',
+        minimumFractionDigits: 2,
+        maximumFractionDigits: 2,
+      }),
+    };
+  }
+  return formats;
+}
+const int = { format: (n: number) => numberFormats().int.format(n) };
+const usd = { format: (n: number) => numberFormats().usd.format(n) };
 
 // Raw SGR codes: util.styleText on newer Node drops colour when stdout is not a TTY, and the caller
 // has already decided.

@@ -515,6 +515,30 @@ export class UsageLedger {
     return row ? toCheckpoint(row) : undefined;
   }
 
+  /**
+   * Checkpoints of every file ever read, without their parser state (cheap: one query). A warm
+   * start compares these with `stat` and loads the state only of the files it resumes.
+   */
+  checkpointIndex(): Map<string, Omit<FileCheckpoint, 'state'>> {
+    const rows = this.db
+      .prepare('SELECT path, tool, dev, ino, size, mtime_ms, offset, head_hash FROM checkpoints')
+      .all() as Omit<CheckpointRow, 'state'>[];
+    const out = new Map<string, Omit<FileCheckpoint, 'state'>>();
+    for (const r of rows) {
+      out.set(r.path, {
+        path: r.path,
+        tool: r.tool,
+        dev: r.dev,
+        ino: r.ino,
+        size: r.size,
+        mtimeMs: r.mtime_ms,
+        offset: r.offset,
+        headHash: r.head_hash,
+      });
+    }
+    return out;
+  }
+
   /** All checkpoints (files ever read, including deleted ones). */
   checkpoints(): FileCheckpoint[] {
     return (this.db.prepare('SELECT * FROM checkpoints ORDER BY path').all() as CheckpointRow[]).map(
