@@ -109,7 +109,7 @@ describe('live wall in Chromium', () => {
 
     appendFileSync(log, claudeLine('a1', 'assistant', 'It races the session cookie; fixing the wait.'));
     await card.getByText('It races the session cookie; fixing the wait.').waitFor({ timeout: 5000 });
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
     expect(dialogs).toEqual([]);
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'wall-live-dark.png') });
@@ -121,7 +121,7 @@ describe('live wall in Chromium', () => {
     expect(page.url()).toBe(
       `http://127.0.0.1:${port}/sessions/${encodeURIComponent(`claude-code:${SESSION}`)}`,
     );
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'session-detail-light.png') });
     await page.close();
   });

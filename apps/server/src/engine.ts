@@ -84,6 +84,8 @@ export async function createEngineRuntime(options: EngineOptions): Promise<Engin
           adapters,
           environment,
           signal: stop.signal,
+          // Parsing history in a worker keeps the live path's latency low while the backfill runs.
+          workers: 1,
           logger: usageLogger(logger),
           onProgress: (progress) => {
             backfill = progress;

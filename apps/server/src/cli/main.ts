@@ -1,10 +1,8 @@
 #!/usr/bin/env node
+// Commands load their modules on demand: `nexus usage` or `nexus status` should not pay for Fastify.
 import { resolveStatePaths } from '../state-dir.js';
-import { type CliIo, startDaemon, statusDaemon, stopDaemon } from './daemon.js';
-import { devStart, devStop } from './dev.js';
+import type { CliIo } from './daemon.js';
 import { COMMAND_SUMMARIES, MAIN_HELP, SIMPLE_HELP, serverCommandHelp } from './help.js';
-import { logsCommand } from './logs.js';
-import { serve } from './serve.js';
 import { parseServerFlags } from './server-flags.js';
 
 async function run(argv: string[], io: CliIo): Promise<number> {
@@ -36,8 +34,10 @@ async function run(argv: string[], io: CliIo): Promise<number> {
         io.stdout.write(`${serverCommandHelp(command, COMMAND_SUMMARIES[command] ?? '')}\n`);
         return 0;
       }
-      if (command === 'serve') return serve(flags, io.env);
+      if (command === 'serve') return (await import('./serve.js')).serve(flags, io.env);
       const paths = resolveStatePaths(io.env);
+      const { startDaemon, stopDaemon } = await import('./daemon.js');
+      const { devStart, devStop } = await import('./dev.js');
       if (command === 'start') return startDaemon(flags, paths, io);
       if (command === 'restart') {
         await stopDaemon(paths, io);
@@ -47,13 +47,13 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       return devStart(flags, paths, io);
     }
     case 'stop':
-      return stopDaemon(resolveStatePaths(io.env), io);
+      return (await import('./daemon.js')).stopDaemon(resolveStatePaths(io.env), io);
     case 'status':
-      return statusDaemon(resolveStatePaths(io.env), io);
+      return (await import('./daemon.js')).statusDaemon(resolveStatePaths(io.env), io);
     case 'logs':
-      return logsCommand(rest, resolveStatePaths(io.env), io);
+      return (await import('./logs.js')).logsCommand(rest, resolveStatePaths(io.env), io);
     case 'dev-stop':
-      return devStop(resolveStatePaths(io.env), io);
+      return (await import('./dev.js')).devStop(resolveStatePaths(io.env), io);
     case 'usage': {
       const { runUsageCommand } = await import('../usage/usage-command.js');
       return runUsageCommand(rest, { stdout: io.stdout, stderr: io.stderr, env: io.env, cwd: process.cwd() });
