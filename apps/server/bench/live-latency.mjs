@@ -74,10 +74,21 @@ for (let s = 0; s < SESSIONS; s++) {
   files.push(path);
 }
 const port = await freePort();
-const server = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--offline'], {
-  env: { ...process.env, HOME: home, NEXUS_STATE_DIR: join(home, '.nexus'), LOG_LEVEL: 'warn' },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
+const server = spawn(
+  process.execPath,
+  [
+    ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []),
+    CLI,
+    'serve',
+    '--port',
+    String(port),
+    '--offline',
+  ],
+  {
+    env: { ...process.env, HOME: home, NEXUS_STATE_DIR: join(home, '.nexus'), LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  },
+);
 for (let i = 0; i < 100; i++) {
   try {
     if ((await fetch(`http://127.0.0.1:${port}/api/health`)).ok) break;

@@ -145,6 +145,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
       watchLiveFile(file.path);
     } else {
       live.delete(file.path);
+      void readers.get(file.path)?.close();
       readers.delete(file.path);
       sizes.delete(file.path);
       unwatchLiveFile(file.path);
@@ -262,6 +263,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
       closed = true;
       if (timer) clearInterval(timer);
       if (poller) clearInterval(poller);
+      await Promise.all([...readers.values()].map((reader) => reader.close()));
       for (const path of [...fileWatchers.keys()]) unwatchLiveFile(path);
       await watcher?.close();
       await scanning?.catch(() => {});

@@ -164,8 +164,11 @@ describe('TailReader', () => {
     const first = tail.read();
     appendFileSync(path, 'b\n');
     const second = tail.read();
-    expect(second).toBe(first);
+    const third = tail.read();
     const batch = await first;
+    // Regression: every joined call used to receive the same merged batch, delivering it several times.
+    expect(await second).toBeUndefined();
+    expect(await third).toBeUndefined();
     expect(batch?.events.map((event) => (event.type === 'message' ? event.content : ''))).toEqual(['a', 'b']);
   });
 

@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import {
   DEFAULT_MAX_LINE_BYTES,
@@ -62,6 +63,7 @@ export class TailReader {
   #dev = -1;
   #ino = -1;
   #running: Promise<TailBatch | undefined> | undefined;
+  #handle: FileHandle | undefined;
   #again = false;
   #vanished = false;
 
@@ -88,13 +90,15 @@ export class TailReader {
   }
 
   /**
-   * Read what was appended since the last read. Resolves with the batch of the *last* read performed
-   * (calls made during a read share one follow-up read), or `undefined` when the file is gone.
+   * Read what was appended since the last read. The caller that started the read gets every new event,
+   * including those of one follow-up read folded in for the calls made meanwhile; those calls resolve
+   * with `undefined` once it is done, so no batch is ever delivered twice. `undefined` also when the
+   * file is gone.
    */
   read(): Promise<TailBatch | undefined> {
     if (this.#running) {
       this.#again = true;
-      return this.#running;
+      return this.#running.then(() => undefined);
     }
     this.#running = this.#drain().finally(() => {
       this.#running = undefined;
@@ -117,38 +121,48 @@ export class TailReader {
 
   async #readOnce(): Promise<TailBatch | undefined> {
     const path = this.file.path;
-    let handle: FileHandle;
+    let stats: Stats;
     try {
-      handle = await open(path, 'r');
+      // The path, not the open handle: a file replaced by rename shows a new inode here.
+      stats = await stat(path);
     } catch (error) {
+      await this.#closeHandle();
       return this.#gone(error);
     }
-    try {
-      const stats = await handle.stat();
-      let reset = false;
-      const replaced = this.#ino !== -1 && (stats.ino !== this.#ino || stats.dev !== this.#dev);
-      if (replaced || stats.size < this.#offset) {
-        reset = true;
-        this.#options.onIssue?.({
-          code: 'NEXUS_READ_FILE_RESET',
-          message: replaced
-            ? 'File was replaced; reading it again from the start'
-            : `File shrank from ${this.#offset} to ${stats.size} bytes; reading it again from the start`,
-          file: path,
-        });
-        this.#offset = 0;
-        this.#position = 0;
-        this.#parser = this.#newParser();
-        this.#framer = this.#newFramer(0);
+    let reset = false;
+    const replaced = this.#ino !== -1 && (stats.ino !== this.#ino || stats.dev !== this.#dev);
+    if (replaced || stats.size < this.#offset) {
+      reset = true;
+      this.#options.onIssue?.({
+        code: 'NEXUS_READ_FILE_RESET',
+        message: replaced
+          ? 'File was replaced; reading it again from the start'
+          : `File shrank from ${this.#offset} to ${stats.size} bytes; reading it again from the start`,
+        file: path,
+      });
+      await this.#closeHandle();
+      this.#offset = 0;
+      this.#position = 0;
+      this.#parser = this.#newParser();
+      this.#framer = this.#newFramer(0);
+    }
+    this.#dev = stats.dev;
+    this.#ino = stats.ino;
+    this.#vanished = false;
+    const events: NormalizedEvent[] = [];
+    if (this.#position < stats.size) {
+      // One handle per followed file: an append costs a stat and a read, not an open and a close too.
+      try {
+        this.#handle ??= await open(path, 'r');
+      } catch (error) {
+        return this.#gone(error);
       }
-      this.#dev = stats.dev;
-      this.#ino = stats.ino;
-      this.#vanished = false;
-      const events: NormalizedEvent[] = [];
-      const buffer = Buffer.allocUnsafe(this.#options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
-      // Read what is there now; bytes appended meanwhile are the next read's.
+      // Sized to what is there: a live file grows by a few hundred bytes per read, not a mebibyte.
+      const buffer = Buffer.allocUnsafe(
+        Math.min(this.#options.chunkBytes ?? DEFAULT_CHUNK_BYTES, stats.size - this.#position),
+      );
       while (this.#position < stats.size) {
-        const { bytesRead } = await handle.read(
+        const { bytesRead } = await this.#handle.read(
           buffer,
           0,
           Math.min(buffer.length, stats.size - this.#position),
@@ -163,24 +177,34 @@ export class TailReader {
             events.push(event);
         }
       }
-      this.#offset = this.#framer.resumeOffset;
-      return {
-        file: this.file,
-        events,
-        reset,
-        checkpoint: {
-          path,
-          dev: stats.dev,
-          ino: stats.ino,
-          size: stats.size,
-          mtimeMs: stats.mtimeMs,
-          offset: this.#offset,
-          parserState: this.#parser.snapshot(),
-        },
-      };
-    } finally {
-      await handle.close();
     }
+    this.#offset = this.#framer.resumeOffset;
+    return {
+      file: this.file,
+      events,
+      reset,
+      checkpoint: {
+        path,
+        dev: stats.dev,
+        ino: stats.ino,
+        size: stats.size,
+        mtimeMs: stats.mtimeMs,
+        offset: this.#offset,
+        parserState: this.#parser.snapshot(),
+      },
+    };
+  }
+
+  /** Release the open file handle (the monitor calls this when the file stops being live). */
+  async close(): Promise<void> {
+    await this.#running?.catch(() => undefined);
+    await this.#closeHandle();
+  }
+
+  async #closeHandle(): Promise<void> {
+    const handle = this.#handle;
+    this.#handle = undefined;
+    await handle?.close().catch(() => undefined);
   }
 
   #gone(error: unknown): undefined {

@@ -136,6 +136,18 @@ describe('messages', () => {
     expect(frames.filter((f) => f.type === 'message_add')).toHaveLength(1);
   });
 
+  it('does not re-announce a message that already left the 500-message buffer (regression)', () => {
+    registry.ingest(
+      file,
+      Array.from({ length: 600 }, (_, i) => message(String(i))),
+    );
+    registry.ingest(file, [message('3'), message('600')]);
+    const added = frames
+      .filter((f) => f.type === 'message_add')
+      .map((f) => (f as { message: { id: string } }).message.id);
+    expect(added).toEqual(['600']);
+  });
+
   it('keeps the last 500 messages in memory', () => {
     registry.ingest(
       file,

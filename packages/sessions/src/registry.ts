@@ -22,6 +22,9 @@ export interface RegistryOptions extends Partial<LifecycleOptions> {
   readonly maxContentChars?: number;
 }
 
+/** Message ids remembered per session for de-duplication, beyond the in-memory buffer. */
+const REMEMBERED_MESSAGE_IDS = 50_000;
+
 interface TrackedSession {
   summary: SessionSummary;
   messages: Message[];
@@ -111,8 +114,16 @@ export class SessionRegistry {
       }
     }
     if (session.messages.length > this.#maxMessages) {
-      for (const dropped of session.messages.splice(0, session.messages.length - this.#maxMessages))
-        session.messageIds.delete(dropped.id);
+      session.messages.splice(0, session.messages.length - this.#maxMessages);
+    }
+    // Ids outlive the buffer (bounded), so a message re-read after it left the buffer is still not new.
+    if (session.messageIds.size > REMEMBERED_MESSAGE_IDS) {
+      const excess = session.messageIds.size - REMEMBERED_MESSAGE_IDS;
+      let removed = 0;
+      for (const id of session.messageIds) {
+        if (removed++ >= excess) break;
+        session.messageIds.delete(id);
+      }
     }
     if (isNew) {
       this.#emit({ type: 'session_init', ...this.#snapshotOf(session) });
