@@ -11,7 +11,7 @@ import {
 } from '@nexus/parsers';
 import { decideLiveFiles, isLockHeld, type LiveCandidate } from './live-discovery.js';
 import { createProcessScanner, type ProcessLister } from './process-scanner.js';
-import { type FileEvent, watchRoots } from './root-watcher.js';
+import { type FileEvent, type RootWatcher, watchRoots } from './root-watcher.js';
 import { type TailBatch, type TailCheckpoint, TailReader } from './tail-reader.js';
 
 export interface MonitorClock {
@@ -104,15 +104,20 @@ export function createMonitor(options: MonitorOptions): Monitor {
       });
       watcher.on('error', () => unwatchLiveFile(path));
       fileWatchers.set(path, watcher);
+      // chokidar would stat the file on every append too; its directory watch still reports new files.
+      rootWatcher?.ignoreFile(path);
     } catch {
       // The file vanished between discovery and now; discovery will notice.
     }
   };
   const unwatchLiveFile = (path: string): void => {
-    fileWatchers.get(path)?.close();
+    const own = fileWatchers.get(path);
+    if (!own) return;
+    own.close();
     fileWatchers.delete(path);
+    if (!closed) rootWatcher?.restoreFile(path);
   };
-  let watcher: { close(): Promise<void> } | undefined;
+  let rootWatcher: RootWatcher | undefined;
   let scanning: Promise<void> | undefined;
 
   const classify = (path: string): { entry: RootEntry; file: LogFileRef } | undefined => {
@@ -232,7 +237,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
   return {
     async start() {
       if (options.watch !== false) {
-        watcher = watchRoots({
+        rootWatcher = watchRoots({
           roots: roots.map((entry) => entry.root.path),
           onFile,
           onRootAppeared: () => void scan(),
@@ -265,7 +270,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
       if (poller) clearInterval(poller);
       await Promise.all([...readers.values()].map((reader) => reader.close()));
       for (const path of [...fileWatchers.keys()]) unwatchLiveFile(path);
-      await watcher?.close();
+      await rootWatcher?.close();
       await scanning?.catch(() => {});
     },
     liveFiles: () => [...live.values()],

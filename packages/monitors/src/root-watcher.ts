@@ -17,6 +17,10 @@ export interface RootWatcherOptions {
 }
 
 export interface RootWatcher {
+  /** Stop chokidar's own per-file work for a file the host now follows itself. */
+  ignoreFile(path: string): void;
+  /** Give a file back to chokidar (the host stopped following it). */
+  restoreFile(path: string): void;
   close(): Promise<void>;
 }
 
@@ -57,6 +61,8 @@ export function watchRoots(options: RootWatcherOptions): RootWatcher {
   timer?.unref();
 
   return {
+    ignoreFile: (path) => void watcher.unwatch(path),
+    restoreFile: (path) => void watcher.add(path),
     async close() {
       if (timer) clearInterval(timer);
       await watcher.close();
