@@ -15,6 +15,8 @@ import type { ServerRuntime } from './runtime.js';
 import { pageMessages, readSessionMessages } from './session-history.js';
 import { usageRoutes } from './usage/usage-routes.js';
 
+const USAGE_FLUSH_MS = 50;
+
 export interface EngineOptions {
   readonly env: NodeJS.ProcessEnv;
   readonly stateDir: string;
@@ -102,6 +104,17 @@ export async function createEngineRuntime(options: EngineOptions): Promise<Engin
       logger.error({ err: error }, '[nexus] [usage] backfill failed; totals cover what was read'),
   );
 
+  // Live usage goes to the ledger in one transaction per 50 ms, not one per file read: at thousands of
+  // lines a second that is the difference between keeping up and falling behind. The ledger keeps the
+  // maximum per call, so usage the backfill also reads is never counted twice.
+  let pendingUsage: UsageEvent[] = [];
+  let usageFlush: ReturnType<typeof setTimeout> | undefined;
+  const flushUsage = () => {
+    usageFlush = undefined;
+    const batch = pendingUsage;
+    pendingUsage = [];
+    if (batch.length > 0) totals.ingest(batch);
+  };
   const registry = new SessionRegistry();
   registry.subscribe(emit);
   let runningKey = '';
@@ -125,9 +138,8 @@ export async function createEngineRuntime(options: EngineOptions): Promise<Engin
       files.set(file.path, file);
       filesBySession.set(file.sessionId, files);
       registry.ingest(file, events);
-      const usage = events.filter((event): event is UsageEvent => event.type === 'usage');
-      // The ledger keeps the maximum per call, so usage the backfill also reads is never counted twice.
-      if (usage.length > 0) totals.ingest(usage);
+      for (const event of events) if (event.type === 'usage') pendingUsage.push(event);
+      if (pendingUsage.length > 0) usageFlush ??= setTimeout(flushUsage, USAGE_FLUSH_MS);
       updateRunning();
     },
     onLiveChange: (file, live) => registry.setLive(file.sessionId, live),
@@ -179,6 +191,8 @@ export async function createEngineRuntime(options: EngineOptions): Promise<Engin
     async close() {
       stop.abort();
       clearInterval(ticker);
+      if (usageFlush) clearTimeout(usageFlush);
+      flushUsage();
       await monitor.close();
       await backfillDone;
       totals.close();

@@ -87,6 +87,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
   let timer: ReturnType<typeof setInterval> | undefined;
   let poller: ReturnType<typeof setInterval> | undefined;
   const sizes = new Map<string, number>();
+  const inodes = new Map<string, number>();
   // chokidar throttles change events to one per 50 ms per file and drops the rest; a live file gets
   // its own unthrottled watcher so every append is read within milliseconds.
   const fileWatchers = new Map<string, FSWatcher>();
@@ -95,7 +96,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
     if (options.watch === false || fileWatchers.has(path)) return;
     try {
       const watcher = watchFile(path, { persistent: false }, (event) => {
-        void read(path);
+        void read(path, event === 'rename');
         // A rename replaced the file: the watcher follows the old inode, so watch the path anew.
         if (event === 'rename') {
           unwatchLiveFile(path);
@@ -130,12 +131,15 @@ export function createMonitor(options: MonitorOptions): Monitor {
     return undefined;
   };
 
-  const read = async (path: string): Promise<void> => {
+  const read = async (path: string, verify = false): Promise<void> => {
     const reader = readers.get(path);
     if (!reader || closed) return;
     try {
-      const batch = await reader.read();
-      if (batch) sizes.set(path, batch.checkpoint.size);
+      const batch = await reader.read({ verify });
+      if (batch) {
+        sizes.set(path, batch.checkpoint.size);
+        inodes.set(path, batch.checkpoint.ino);
+      }
       if (batch && batch.events.length > 0 && !closed) options.onBatch(batch);
       if (reader.vanished) setLive(reader.file, false);
     } catch (error) {
@@ -153,6 +157,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
       void readers.get(file.path)?.close();
       readers.delete(file.path);
       sizes.delete(file.path);
+      inodes.delete(file.path);
       unwatchLiveFile(file.path);
     }
     options.onLiveChange?.(file, isLive);
@@ -254,9 +259,9 @@ export function createMonitor(options: MonitorOptions): Monitor {
           for (const path of readers.keys()) {
             void stat(path).then(
               (stats) => {
-                if (stats.size !== sizes.get(path)) void read(path);
+                if (stats.size !== sizes.get(path) || stats.ino !== inodes.get(path)) void read(path, true);
               },
-              () => void read(path),
+              () => void read(path, true),
             );
           }
         }, pollMs);

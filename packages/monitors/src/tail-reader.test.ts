@@ -54,8 +54,8 @@ const reader = (extra: Partial<ConstructorParameters<typeof TailReader>[0]> = {}
     onIssue: (issue) => issues.push(issue),
     ...extra,
   });
-async function lines(tail: TailReader): Promise<string[]> {
-  const batch = await tail.read();
+async function lines(tail: TailReader, verify = false): Promise<string[]> {
+  const batch = await tail.read({ verify });
   return (batch?.events ?? []).map((event) => (event.type === 'message' ? event.content : ''));
 }
 
@@ -104,7 +104,8 @@ describe('TailReader', () => {
     const tail = reader();
     expect(await lines(tail)).toEqual(['a', 'b', 'c']);
     writeFileSync(path, 'x\n');
-    const batch = await tail.read();
+    // An append is read from the open handle; the path is checked on the host's verify reads.
+    const batch = await tail.read({ verify: true });
     expect(batch?.reset).toBe(true);
     expect(batch?.events.map((event) => (event.type === 'message' ? event.content : ''))).toEqual(['x']);
     expect(issues.map((issue) => issue.code)).toEqual(['NEXUS_READ_FILE_RESET']);
@@ -116,7 +117,7 @@ describe('TailReader', () => {
     await tail.read();
     writeFileSync(join(dir, 'next.jsonl'), 'new 1\nnew 2\nnew 3\nnew 4\nnew 5\n');
     renameSync(join(dir, 'next.jsonl'), path);
-    expect(await lines(tail)).toEqual(['new 1', 'new 2', 'new 3', 'new 4', 'new 5']);
+    expect(await lines(tail, true)).toEqual(['new 1', 'new 2', 'new 3', 'new 4', 'new 5']);
     expect(issues.map((issue) => issue.code)).toEqual(['NEXUS_READ_FILE_RESET']);
   });
 
@@ -125,8 +126,8 @@ describe('TailReader', () => {
     const tail = reader();
     await tail.read();
     rmSync(path);
-    expect(await tail.read()).toBeUndefined();
-    expect(await tail.read()).toBeUndefined();
+    expect(await tail.read({ verify: true })).toBeUndefined();
+    expect(await tail.read({ verify: true })).toBeUndefined();
     expect(tail.vanished).toBe(true);
     expect(issues.map((issue) => issue.code)).toEqual(['NEXUS_READ_FILE_VANISHED']);
   });

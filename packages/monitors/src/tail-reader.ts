@@ -44,6 +44,8 @@ export interface TailReaderOptions {
 }
 
 const DEFAULT_CHUNK_BYTES = 1024 * 1024;
+/** Reads of a followed file's appends: most appends are a few lines. */
+const APPEND_READ_BYTES = 64 * 1024;
 
 /**
  * Reads one log file incrementally: only the bytes after its offset, complete lines only (a partial last
@@ -64,6 +66,9 @@ export class TailReader {
   #ino = -1;
   #running: Promise<TailBatch | undefined> | undefined;
   #handle: FileHandle | undefined;
+  /** Check the path (replaced? truncated? gone?) on the next read instead of only reading the handle. */
+  #verify = true;
+  #mtimeMs = 0;
   #again = false;
   #vanished = false;
 
@@ -95,7 +100,8 @@ export class TailReader {
    * with `undefined` once it is done, so no batch is ever delivered twice. `undefined` also when the
    * file is gone.
    */
-  read(): Promise<TailBatch | undefined> {
+  read(options: { verify?: boolean } = {}): Promise<TailBatch | undefined> {
+    if (options.verify) this.#verify = true;
     if (this.#running) {
       this.#again = true;
       return this.#running.then(() => undefined);
@@ -120,6 +126,11 @@ export class TailReader {
   }
 
   async #readOnce(): Promise<TailBatch | undefined> {
+    // An append raises an event: read the open handle to its end, one read call, no stat. The path itself
+    // (replacement, truncation, deletion) is checked when asked to verify: the host does so every second
+    // and on renames.
+    if (this.#handle && !this.#verify) return this.#readAppended(this.#handle);
+    this.#verify = false;
     const path = this.file.path;
     let stats: Stats;
     try {
@@ -148,6 +159,7 @@ export class TailReader {
     }
     this.#dev = stats.dev;
     this.#ino = stats.ino;
+    this.#mtimeMs = stats.mtimeMs;
     this.#vanished = false;
     const events: NormalizedEvent[] = [];
     if (this.#position < stats.size) {
@@ -193,6 +205,42 @@ export class TailReader {
         parserState: this.#parser.snapshot(),
       },
     };
+  }
+
+  async #readAppended(handle: FileHandle): Promise<TailBatch> {
+    const events: NormalizedEvent[] = [];
+    const chunk = Math.min(this.#options.chunkBytes ?? DEFAULT_CHUNK_BYTES, APPEND_READ_BYTES);
+    const buffer = Buffer.allocUnsafe(chunk);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.#position);
+      if (bytesRead === 0) break;
+      this.#position += bytesRead;
+      this.#parseChunk(buffer.subarray(0, bytesRead), events);
+      if (bytesRead < buffer.length) break;
+    }
+    this.#offset = this.#framer.resumeOffset;
+    return {
+      file: this.file,
+      events,
+      reset: false,
+      checkpoint: {
+        path: this.file.path,
+        dev: this.#dev,
+        ino: this.#ino,
+        size: this.#position,
+        mtimeMs: this.#mtimeMs,
+        offset: this.#offset,
+        parserState: this.#parser.snapshot(),
+      },
+    };
+  }
+
+  #parseChunk(bytes: Buffer, events: NormalizedEvent[]): void {
+    for (const line of this.#framer.push(bytes)) {
+      const text = line.bytes.toString('utf8');
+      if (text.trim() === '') continue;
+      for (const event of this.#parser.parseLine(text, { byteOffset: line.byteOffset })) events.push(event);
+    }
   }
 
   /** Release the open file handle (the monitor calls this when the file stops being live). */
