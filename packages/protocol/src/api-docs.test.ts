@@ -27,14 +27,26 @@ describe('docs/API.md', () => {
       .map((example) => (JSON.parse(example.json) as { type: string }).type);
     expect(new Set(frameTypes)).toEqual(new Set(Object.keys(protocol.ServerFrameSchemas)));
     const dtos = new Set(examples.map((example) => example.target));
-    for (const dto of ['client-frame', 'HealthResponse', 'SessionsResponse', 'SessionDetailResponse', 'MessagesPage', 'UsagePeriodReport', 'UsageSessionReport', 'ErrorResponse']) {
+    for (const dto of [
+      'client-frame',
+      'HealthResponse',
+      'SessionsResponse',
+      'SessionDetailResponse',
+      'MessagesPage',
+      'UsagePeriodReport',
+      'UsageSessionReport',
+      'ErrorResponse',
+    ]) {
       expect(dtos, dto).toContain(dto);
     }
   });
 
-  it.each(examples.map((example) => [`#${example.index} ${example.target}`, example] as const))('example %s validates', (_name, example) => {
-    expect(check(example.target, JSON.parse(example.json))).toMatchObject({ ok: true });
-  });
+  it.each(examples.map((example) => [`#${example.index} ${example.target}`, example] as const))(
+    'example %s validates',
+    (_name, example) => {
+      expect(check(example.target, JSON.parse(example.json))).toMatchObject({ ok: true });
+    },
+  );
 });
 
 describe('malformed frames', () => {
@@ -46,8 +58,18 @@ describe('malformed frames', () => {
     ['negative seq', { type: 'session_remove', seq: -1, sessionId: 'x' }],
     ['unknown state', { type: 'state_change', seq: 1, sessionId: 'x', state: 'sleeping' }],
     ['extra field', { type: 'session_remove', seq: 1, sessionId: 'x', extra: true }],
-    ['bad timestamp', { type: 'hello', seq: 0, protocolVersion: 1, serverVersion: '1', serverTime: 'yesterday', bootId: 'b' }],
-    ['bad tool id', { type: 'session_update', seq: 1, session: { sessionId: 'x', tool: 'Claude Code', name: 'n', state: 'active', messageCount: 0 } }],
+    [
+      'bad timestamp',
+      { type: 'hello', seq: 0, protocolVersion: 1, serverVersion: '1', serverTime: 'yesterday', bootId: 'b' },
+    ],
+    [
+      'bad tool id',
+      {
+        type: 'session_update',
+        seq: 1,
+        session: { sessionId: 'x', tool: 'Claude Code', name: 'n', state: 'active', messageCount: 0 },
+      },
+    ],
   ])('%s gives issues, not a throw', (_name, value) => {
     const result = protocol.validateServerFrame(value);
     expect(result.ok).toBe(false);
