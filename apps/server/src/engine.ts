@@ -180,7 +180,7 @@ export async function createEngineRuntime(options: EngineOptions): Promise<Engin
       const files = [...(filesBySession.get(sessionId)?.values() ?? [])];
       const messages =
         files.length > 0
-          ? await readSessionMessages(adaptersById, files, sessionId)
+          ? await readSessionMessages(adaptersById, files, sessionId, pricing)
           : registry.messages(sessionId);
       return pageMessages(sessionId, messages, before, limit);
     },

@@ -1,6 +1,11 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { builtinAdapters, describeFile } from '@nexus/parsers';
 import type { Message } from '@nexus/protocol';
-import { describe, expect, it } from 'vitest';
-import { pageMessages } from './session-history.js';
+import { bundledPricing } from '@nexus/usage';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pageMessages, readSessionMessages } from './session-history.js';
 
 const messages: Message[] = Array.from({ length: 7 }, (_, index) => ({
   id: String(index),
@@ -23,5 +28,129 @@ describe('pageMessages', () => {
 
   it('treats an unreadable cursor as "from the end"', () => {
     expect(pageMessages('s', messages, 'garbage', 2).messages.map((m) => m.id)).toEqual(['5', '6']);
+  });
+});
+
+describe('readSessionMessages', () => {
+  const adapters = new Map(builtinAdapters().map((adapter) => [adapter.id, adapter]));
+  let home: string;
+  beforeAll(() => {
+    home = mkdtempSync(join(tmpdir(), 'nexus-history-'));
+  });
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+  const claude = (record: Record<string, unknown>) =>
+    JSON.stringify({
+      sessionId: SESSION,
+      cwd: '/work/shop',
+      timestamp: '2026-11-24T10:00:00.000Z',
+      ...record,
+    });
+  const SESSION = 'ae4a77f8-aedd-4bc1-888f-c94edc91af04';
+
+  it('puts each Claude call on its last message, with the per-field maximum of its streamed lines and its cost', async () => {
+    const path = join(home, `.claude/projects/-work-shop/${SESSION}.jsonl`);
+    mkdirSync(join(path, '..'), { recursive: true });
+    const assistant = (
+      uuid: string,
+      id: string,
+      block: unknown,
+      output: number,
+      model = 'claude-sonnet-4-5-20250929',
+    ) =>
+      claude({
+        type: 'assistant',
+        uuid,
+        requestId: `req_${id}`,
+        message: {
+          id,
+          role: 'assistant',
+          model,
+          content: [block],
+          usage: { input_tokens: 10, output_tokens: output, cache_read_input_tokens: 1000 },
+        },
+      });
+    writeFileSync(
+      path,
+      [
+        claude({ type: 'user', uuid: 'u1', message: { role: 'user', content: 'Run the tests' } }),
+        assistant('a1', 'msg_1', { type: 'thinking', thinking: 'Tests first.' }, 5),
+        assistant('a2', 'msg_1', { type: 'text', text: 'Running them.' }, 40),
+        assistant('a3', 'msg_2', { type: 'text', text: 'Done.' }, 3, 'my-local-model'),
+        '',
+      ].join('\n'),
+    );
+    const adapter = adapters.get('claude-code')!;
+    const messages = await readSessionMessages(
+      adapters,
+      [describeFile(adapter, path)],
+      `claude-code:${SESSION}`,
+      bundledPricing(),
+    );
+    expect(messages.map((m) => [m.id, m.kind, m.usage?.outputTokens])).toEqual([
+      ['u1:0', 'text', undefined],
+      ['a1:0', 'thinking', undefined],
+      ['a2:0', 'text', 40],
+      ['a3:0', 'text', 3],
+    ]);
+    const sonnet = bundledPricing().lookup('claude-sonnet-4-5-20250929')!.price;
+    expect(messages[2]?.usage).toEqual({
+      model: 'claude-sonnet-4-5-20250929',
+      inputTokens: 10,
+      outputTokens: 40,
+      cacheCreationTokens: 0,
+      cacheReadTokens: 1000,
+      reasoningOutputTokens: 0,
+      totalTokens: 1050,
+      costUsd: 10 * sonnet.input + 40 * sonnet.output + 1000 * (sonnet.cacheRead ?? sonnet.input),
+      priced: true,
+    });
+    expect(messages[3]?.usage).toMatchObject({ model: 'my-local-model', costUsd: 0, priced: false });
+  });
+
+  it('puts a Codex token_count on the reply it follows', async () => {
+    const path = join(
+      home,
+      '.codex/sessions/2026/11/24/rollout-2026-11-24T10-00-00-019aad50-a7e6-7422-b7a8-0b384290624f.jsonl',
+    );
+    mkdirSync(join(path, '..'), { recursive: true });
+    const usage = {
+      input_tokens: 1000,
+      cached_input_tokens: 800,
+      output_tokens: 20,
+      reasoning_output_tokens: 5,
+      total_tokens: 1020,
+    };
+    writeFileSync(
+      path,
+      [
+        { type: 'session_meta', payload: { id: '019aad50-a7e6-7422-b7a8-0b384290624f', cwd: '/work/shop' } },
+        { type: 'turn_context', payload: { model: 'gpt-5.1-codex' } },
+        { type: 'event_msg', payload: { type: 'user_message', message: 'hi' } },
+        { type: 'event_msg', payload: { type: 'agent_message', message: 'hello' } },
+        {
+          type: 'event_msg',
+          payload: { type: 'token_count', info: { total_token_usage: usage, last_token_usage: usage } },
+        },
+      ]
+        .map((record) => JSON.stringify({ timestamp: '2026-11-24T10:00:00.000Z', ...record }))
+        .join('\n')
+        .concat('\n'),
+    );
+    const adapter = adapters.get('codex')!;
+    const file = describeFile(adapter, path);
+    const messages = await readSessionMessages(adapters, [file], file.sessionId, bundledPricing());
+    expect(messages.map((m) => [m.role, m.content, m.usage?.totalTokens])).toEqual([
+      ['user', 'hi', undefined],
+      ['assistant', 'hello', 1020],
+    ]);
+    expect(messages[1]?.usage).toMatchObject({
+      model: 'gpt-5.1-codex',
+      inputTokens: 200,
+      cacheReadTokens: 800,
+      reasoningOutputTokens: 5,
+      priced: true,
+    });
+    expect(messages[1]?.usage?.costUsd).toBeGreaterThan(0);
   });
 });

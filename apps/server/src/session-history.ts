@@ -1,5 +1,14 @@
-import { type LogFileRef, type MessageEvent, type NexusAdapter, readLogFile } from '@nexus/parsers';
+import {
+  type LogFileRef,
+  type MessageEvent,
+  type NexusAdapter,
+  readLogFile,
+  type UsageEvent,
+} from '@nexus/parsers';
 import type { Message, MessagesPage } from '@nexus/protocol';
+import { computeCost, type PricingTable } from '@nexus/usage';
+
+type MessageUsage = NonNullable<Message['usage']>;
 
 /** The wire form of a parsed message. */
 export function toWireMessage(event: MessageEvent): Message {
@@ -7,26 +16,82 @@ export function toWireMessage(event: MessageEvent): Message {
   return message;
 }
 
+/** Per-field maximum of a call's usage lines (Claude streams one call over several lines). */
+function mergeCall(previous: UsageEvent | undefined, next: UsageEvent): UsageEvent {
+  if (!previous) return next;
+  const costs = [previous.costUsd, next.costUsd].filter((cost): cost is number => cost !== undefined);
+  return {
+    ...next,
+    inputTokens: Math.max(previous.inputTokens, next.inputTokens),
+    outputTokens: Math.max(previous.outputTokens, next.outputTokens),
+    cacheCreationTokens: Math.max(previous.cacheCreationTokens, next.cacheCreationTokens),
+    cacheCreation1hTokens: Math.max(previous.cacheCreation1hTokens, next.cacheCreation1hTokens),
+    cacheReadTokens: Math.max(previous.cacheReadTokens, next.cacheReadTokens),
+    reasoningOutputTokens: Math.max(previous.reasoningOutputTokens, next.reasoningOutputTokens),
+    ...(costs.length > 0 ? { costUsd: Math.max(...costs) } : {}),
+  };
+}
+
+/** The wire usage of one call: the log's own cost when it states one, else the price table's. */
+function callUsage(call: UsageEvent, pricing: PricingTable | undefined): MessageUsage {
+  const computed =
+    call.costUsd !== undefined
+      ? { costUsd: call.costUsd, priced: true }
+      : pricing
+        ? computeCost(pricing, call.model, call, call.speed)
+        : { costUsd: 0, priced: false };
+  return {
+    model: call.model,
+    inputTokens: call.inputTokens,
+    outputTokens: call.outputTokens,
+    cacheCreationTokens: call.cacheCreationTokens,
+    cacheReadTokens: call.cacheReadTokens,
+    reasoningOutputTokens: call.reasoningOutputTokens,
+    totalTokens: call.inputTokens + call.outputTokens + call.cacheCreationTokens + call.cacheReadTokens,
+    costUsd: computed.costUsd,
+    priced: computed.priced,
+  };
+}
+
 /**
  * Every message of a session, read again from its log files (the live buffer keeps only the newest).
  * Files are read in the order given; a message seen twice (a re-read after truncation) is kept once.
+ *
+ * Each billed model call is put on the last assistant message it produced (`usage`): agents write a
+ * call's usage after its output, so a usage event belongs to the assistant messages read since the
+ * previous one in the same file. A call seen on several lines keeps its per-field maximum and its
+ * last message. With `pricing`, calls whose log states no cost are priced like the usage ledger does.
  */
 export async function readSessionMessages(
   adapters: ReadonlyMap<string, NexusAdapter>,
   files: readonly LogFileRef[],
   sessionId: string,
+  pricing?: PricingTable,
 ): Promise<Message[]> {
   const messages: Message[] = [];
   const seen = new Set<string>();
+  const calls = new Map<string, { usage: UsageEvent; message: Message }>();
   for (const file of files) {
     const adapter = adapters.get(file.tool);
     if (!adapter) continue;
+    let lastAssistant: Message | undefined;
     try {
       for await (const batch of readLogFile(adapter, file)) {
         for (const event of batch.events) {
+          if (event.type === 'usage') {
+            if (!lastAssistant) continue;
+            calls.set(event.dedupKey, {
+              usage: mergeCall(calls.get(event.dedupKey)?.usage, event),
+              message: lastAssistant,
+            });
+            lastAssistant = undefined;
+            continue;
+          }
           if (event.type !== 'message' || event.sessionId !== sessionId || seen.has(event.id)) continue;
           seen.add(event.id);
-          messages.push(toWireMessage(event));
+          const message = toWireMessage(event);
+          messages.push(message);
+          if (message.role === 'assistant') lastAssistant = message;
         }
       }
     } catch (error) {
@@ -34,6 +99,7 @@ export async function readSessionMessages(
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
   }
+  for (const { usage, message } of calls.values()) message.usage = callUsage(usage, pricing);
   return messages;
 }
 

@@ -51,6 +51,26 @@ export const Message = Type.Object(
     timestamp: Type.Optional(IsoTimestamp),
     model: Type.Optional(Type.String()),
     truncated: Type.Optional(Type.Boolean({ description: 'content was cut to the live frame limit' })),
+    usage: Type.Optional(
+      Type.Object(
+        {
+          model: Type.String({ description: 'The model string as the log writes it' }),
+          inputTokens: Type.Integer({ minimum: 0, description: 'Uncached input' }),
+          outputTokens: Type.Integer({ minimum: 0, description: 'Includes reasoning' }),
+          cacheCreationTokens: Type.Integer({ minimum: 0 }),
+          cacheReadTokens: Type.Integer({ minimum: 0 }),
+          reasoningOutputTokens: Type.Integer({ minimum: 0 }),
+          totalTokens: Type.Integer({ minimum: 0 }),
+          costUsd: Type.Number({ minimum: 0 }),
+          priced: Type.Boolean({ description: 'false: no price is known for the model, costUsd is 0' }),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'The billed model call this message ends (messages endpoint only; on the last message of the call)',
+        },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
