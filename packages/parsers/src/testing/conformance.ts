@@ -11,6 +11,7 @@ import {
 import { LineFramer } from '../line-framer.js';
 import { describeFile } from '../reader.js';
 import { readFileEvents } from './read-file-events.js';
+import { spacedJson } from './spaced-json.js';
 
 /** Options of {@link testAdapter}. */
 export interface AdapterConformanceOptions {
@@ -61,17 +62,6 @@ function linesOf(bytes: Buffer): Array<{ text: string; byteOffset: number }> {
   return framer
     .push(bytes)
     .map((line) => ({ text: line.bytes.toString('utf8'), byteOffset: line.byteOffset }));
-}
-
-/** JSON with a space after every `:` and `,` — what `"usage": {` looks like. */
-function spacedJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(spacedJson).join(', ')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.entries(value as Record<string, unknown>)
-      .map(([key, item]) => `${JSON.stringify(key)}: ${spacedJson(item)}`)
-      .join(', ')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }
 
 /** Events with the fields that legitimately depend on byte offsets removed. */
