@@ -13,6 +13,20 @@ export {
   runBackfill,
 } from './backfill.js';
 export {
+  type ActiveBlockOptions,
+  activeBlock,
+  BLOCK_DURATION_HOURS,
+  type BlockEntry,
+  type BlocksReportOptions,
+  blockBurnRate,
+  blocksReport,
+  type IdentifyBlocksOptions,
+  identifyBlocks,
+  type LedgerReader,
+  type WindowSessionsOptions,
+  windowSessions,
+} from './blocks.js';
+export {
   CACHE_1H_INPUT_MULTIPLIER,
   type CallTokens,
   COST_MODES,

@@ -166,6 +166,11 @@ const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE model_prices (model TEXT PRIMARY KEY, price TEXT NOT NULL);
   `,
+  // 3: 5-hour blocks, limit windows and the statusline read recent calls and one session's calls.
+  `
+  CREATE INDEX usage_ts ON usage (ts);
+  CREATE INDEX usage_session ON usage (session_id);
+  `,
 ];
 
 /** Schema version this build writes. */
