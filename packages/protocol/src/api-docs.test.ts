@@ -35,6 +35,8 @@ describe('docs/API.md', () => {
       'MessagesPage',
       'UsagePeriodReport',
       'UsageSessionReport',
+      'UsageBlocksReport',
+      'LimitsSnapshot',
       'ErrorResponse',
     ]) {
       expect(dtos, dto).toContain(dto);

@@ -8,6 +8,7 @@ import {
   UsageTotals,
   WatchedRoot,
 } from './common.js';
+import { LimitsSnapshot } from './limits.js';
 
 /**
  * Server-wide sequence number. Each broadcast frame takes the next one; `hello`, `init` and `error`
@@ -43,6 +44,7 @@ export const InitFrame = serverFrame(
     sessions: Type.Array(SessionSnapshot),
     usageTotals: UsageTotals,
     watchedRoots: Type.Array(WatchedRoot),
+    limits: Type.Optional(LimitsSnapshot),
   },
   'Full state: live sessions with their recent messages, usage totals and watched folders',
 );
@@ -88,6 +90,12 @@ export const UsageTotalsFrame = serverFrame(
   'All-history usage totals; coalesced to at most one frame per 250 ms',
 );
 
+export const LimitsFrame = serverFrame(
+  'limits',
+  { ...LimitsSnapshot.properties },
+  'Plan-limit windows, the active 5-hour block with burn rate and projection; sent when they change',
+);
+
 export const ErrorFrame = serverFrame(
   'error',
   {
@@ -106,6 +114,7 @@ export const ServerFrameSchemas = {
   state_change: StateChangeFrame,
   session_remove: SessionRemoveFrame,
   usage_totals: UsageTotalsFrame,
+  limits: LimitsFrame,
   error: ErrorFrame,
 } as const satisfies Record<string, TObject>;
 
@@ -120,6 +129,7 @@ export type MessageAddFrame = Static<typeof MessageAddFrame>;
 export type StateChangeFrame = Static<typeof StateChangeFrame>;
 export type SessionRemoveFrame = Static<typeof SessionRemoveFrame>;
 export type UsageTotalsFrame = Static<typeof UsageTotalsFrame>;
+export type LimitsFrame = Static<typeof LimitsFrame>;
 export type ErrorFrame = Static<typeof ErrorFrame>;
 export type ServerFrame =
   | HelloFrame
@@ -130,6 +140,7 @@ export type ServerFrame =
   | StateChangeFrame
   | SessionRemoveFrame
   | UsageTotalsFrame
+  | LimitsFrame
   | ErrorFrame;
 
 /** A server frame before the server stamps its sequence number. */

@@ -26,6 +26,7 @@ export {
   ErrorFrame,
   HelloFrame,
   InitFrame,
+  LimitsFrame,
   MessageAddFrame,
   ResyncFrame,
   ServerFrame,
@@ -51,6 +52,18 @@ export {
   UsageSessionReport,
   UsageSessionRow,
 } from './http.js';
+export {
+  BlockProjection,
+  BurnRate,
+  ClaudeUsagePollState,
+  ClaudeUsageStatus,
+  LimitSource,
+  LimitsSnapshot,
+  LimitWindow,
+  UsageBlock,
+  UsageBlocksReport,
+  WindowSession,
+} from './limits.js';
 export {
   parseClientFrame,
   parseServerFrame,
