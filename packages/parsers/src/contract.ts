@@ -217,9 +217,57 @@ export interface NexusAdapter<TState = unknown> {
    * (backfill), lines containing none of them are skipped without decoding. Omit to see every line.
    */
   readonly usageLineFilter?: readonly string[];
+  /**
+   * Keys whose array value the usage events never depend on (Claude Code's message `content`). In a
+   * usage-only read the host may replace the first `"key":[…]` array of a line with `[]` before decoding
+   * it, so the bulk of a transcript is neither decoded nor parsed. Written without a space after the colon;
+   * lines written otherwise are read whole.
+   */
+  readonly usageLineSkippableArrays?: readonly string[];
   /** One parser per file. */
   createParser(file: LogFileRef, context: ParseContext): LineParser<TState>;
   readonly liveness: LivenessRules;
+  /**
+   * Optional, for agents that keep transcripts in a database rather than in line files (OpenClaw's
+   * per-agent SQLite store). The host finds the stores under the same roots, keeps their cursors and
+   * schedules their reads; the adapter owns the reading.
+   */
+  readonly store?: SessionStore;
+}
+
+/** A database file holding many sessions' transcripts, found under an adapter's roots. */
+export interface SessionStore {
+  /** Is this file (path relative to `root`, `/`-separated) a store? `null` for anything else. Cheap and pure. */
+  classifyStore(relativePath: string, root: AdapterRoot): { readonly group: string } | null;
+  /** Open a store for reading. It must never write to it, and must tolerate the agent writing meanwhile. */
+  open(path: string, context: ParseContext): StoreReader;
+}
+
+/** The events of one session found in a store read. */
+export interface StoreSessionEvents {
+  readonly file: LogFileInfo;
+  readonly events: NormalizedEvent[];
+}
+
+/** Records read from a store after a cursor. */
+export interface StoreBatch {
+  /** Events grouped by the session they belong to, in store order. */
+  readonly sessions: readonly StoreSessionEvents[];
+  /** JSON-serialisable position after these records: pass it to the next `read`. */
+  readonly cursor: unknown;
+  /** More records are waiting after `cursor`. */
+  readonly more: boolean;
+}
+
+/** An open store. Reads are synchronous and bounded by `maxRecords`, so the host keeps its turn. */
+export interface StoreReader {
+  /** Records after `cursor` (from the start when `undefined`). A cursor the store no longer matches restarts from the start. */
+  read(cursor: unknown, options?: { readonly maxRecords?: number }): StoreBatch;
+  /** The sessions the store's own state marks as running at `now` (epoch ms). */
+  liveSessions(now: number): LogFileInfo[];
+  /** Every event of one session, in order (for a session page, or a session that just became live). */
+  sessionEvents(sessionId: string): NormalizedEvent[];
+  close(): void;
 }
 
 /** Identity helper that gives plugin authors type inference for their adapter object. */

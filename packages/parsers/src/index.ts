@@ -44,6 +44,10 @@ export {
   type RateLimitEvent,
   type RateLimitWindow,
   type RootEnvironment,
+  type SessionStore,
+  type StoreBatch,
+  type StoreReader,
+  type StoreSessionEvents,
   type UsageEvent,
 } from './contract.js';
 export { PARSE_ISSUE_CODES, type ParseIssueCode } from './issues.js';
