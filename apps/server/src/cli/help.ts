@@ -15,10 +15,11 @@ Commands:
   dev-stop         Stop both
   dev-restart      dev-stop, then dev-start
   usage <report>   Token and cost reports: daily | monthly | session [--json]
+  adapters         Adapters and plugins: what loaded, what each watches, what failed and why
   test             Run every test, browser tests included (from the repository: ./nexus test)
 
 Run \`nexus <command> --help\` for a command's options.
-Environment: NEXUS_STATE_DIR, NEXUS_PORT, NEXUS_HOST, NEXUS_TOKEN, NEXUS_OFFLINE, LOG_LEVEL (see README).`;
+Environment: NEXUS_STATE_DIR, NEXUS_PORT, NEXUS_HOST, NEXUS_TOKEN, NEXUS_OFFLINE, NEXUS_CONFIG, LOG_LEVEL (see README).`;
 
 export function serverCommandHelp(command: string, summary: string): string {
   return `Usage: nexus ${command} [options]

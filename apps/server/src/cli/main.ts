@@ -54,6 +54,10 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       return (await import('./logs.js')).logsCommand(rest, resolveStatePaths(io.env), io);
     case 'dev-stop':
       return (await import('./dev.js')).devStop(resolveStatePaths(io.env), io);
+    case 'adapters': {
+      const { runAdaptersCommand } = await import('../plugins/adapters-command.js');
+      return runAdaptersCommand(rest, { ...io, stateDir: resolveStatePaths(io.env).dir });
+    }
     case 'usage': {
       const { runUsageCommand } = await import('../usage/usage-command.js');
       return runUsageCommand(rest, { stdout: io.stdout, stderr: io.stderr, env: io.env, cwd: process.cwd() });

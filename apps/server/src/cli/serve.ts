@@ -48,7 +48,15 @@ export async function serve(flags: ServerFlags, env: NodeJS.ProcessEnv): Promise
     return 2;
   }
 
-  const engine = await createEngineRuntime({ env, stateDir: paths.dir, logger, offline: flags.offline });
+  const { loadHostAdapters } = await import('../plugins/host.js');
+  const { adapters } = await loadHostAdapters({ stateDir: paths.dir, configPath: flags.config, logger });
+  const engine = await createEngineRuntime({
+    env,
+    stateDir: paths.dir,
+    logger,
+    offline: flags.offline,
+    adapters,
+  });
   const nexus = await createApp({ options, runtime: engine.runtime, logger, plugins: engine.plugins });
   try {
     await nexus.app.listen({ host: options.host, port: options.port });

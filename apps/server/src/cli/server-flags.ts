@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_HOST, DEFAULT_PORT, parsePort } from '../config.js';
 
@@ -8,6 +9,8 @@ export interface ServerFlags {
   readonly allowedHosts: string[];
   readonly allowedOrigins: string[];
   readonly offline: boolean;
+  /** Plugin config file (`--config`, `$NEXUS_CONFIG`); else nexus.config.{js,mjs,json} in the state directory. */
+  readonly config: string | undefined;
   readonly help: boolean;
 }
 
@@ -16,7 +19,8 @@ export const SERVER_FLAG_HELP = `  --host <addr>           Address to bind (defa
   --token <secret>        Require this token (also $NEXUS_TOKEN); mandatory off loopback
   --allowed-host <name>   Also accept this Host header name (repeatable)
   --allowed-origin <url>  Also accept this Origin for WebSocket upgrades (repeatable)
-  --offline               Never use the network (pricing refresh, plan limits)`;
+  --offline               Never use the network (pricing refresh, plan limits)
+  --config <file>         Plugin config (default nexus.config.{js,mjs,json} in the state directory)`;
 
 /** Flags shared by `serve`, `start`, `restart` and `dev-start`, with their environment fallbacks. */
 export function parseServerFlags(argv: string[], env: NodeJS.ProcessEnv): ServerFlags {
@@ -29,6 +33,7 @@ export function parseServerFlags(argv: string[], env: NodeJS.ProcessEnv): Server
       'allowed-host': { type: 'string', multiple: true },
       'allowed-origin': { type: 'string', multiple: true },
       offline: { type: 'boolean' },
+      config: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -41,6 +46,7 @@ export function parseServerFlags(argv: string[], env: NodeJS.ProcessEnv): Server
     allowedHosts: [...(values['allowed-host'] ?? []), ...splitList(env.NEXUS_ALLOWED_HOSTS)],
     allowedOrigins: [...(values['allowed-origin'] ?? []), ...splitList(env.NEXUS_ALLOWED_ORIGINS)],
     offline: values.offline ?? env.NEXUS_OFFLINE === '1',
+    config: values.config ? resolve(values.config) : env.NEXUS_CONFIG || undefined,
     help: values.help ?? false,
   };
 }
@@ -60,6 +66,7 @@ export function serverFlagsToArgv(flags: ServerFlags): string[] {
   for (const host of flags.allowedHosts) argv.push('--allowed-host', host);
   for (const origin of flags.allowedOrigins) argv.push('--allowed-origin', origin);
   if (flags.offline) argv.push('--offline');
+  if (flags.config) argv.push('--config', flags.config);
   return argv;
 }
 

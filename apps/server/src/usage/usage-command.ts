@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism, homedir } from 'node:os';
 import { parseArgs } from 'node:util';
-import { builtinAdapters, type NexusAdapter } from '@nexus/parsers';
+import type { NexusAdapter } from '@nexus/parsers';
 import {
   type BackfillReader,
   COST_MODES,
@@ -31,7 +31,7 @@ export interface UsageCommandIo {
 
 /** Test and embedding hooks; the CLI passes none. */
 export interface UsageCommandHooks {
-  /** Adapters to catch up with; default the built-in ones of `@nexus/parsers`. */
+  /** Adapters to catch up with; default the built-in and plugin adapters (see `nexus adapters`). */
   readonly adapters?: readonly NexusAdapter[];
   readonly reader?: BackfillReader;
 }
@@ -50,6 +50,7 @@ Options:
   --tool ID            Only one tool: claude-code, codex, openclaw, …
   --mode MODE          auto (the log's own cost, else computed), calculate, display (default auto)
   --offline            Never fetch the pricing table from the network
+  --config FILE        Plugin config (default nexus.config.{js,mjs,json} in the state directory)
   -h, --help           Show this help`;
 
 const REPORTS = { daily: dailyReport, monthly: monthlyReport, session: sessionReport } as const;
@@ -125,7 +126,18 @@ export async function runUsageCommand(
   try {
     const pricing = await loadPricing({ stateDir, offline, env: io.env, logger, timeoutMs: 5000 });
     ledger = UsageLedger.open({ stateDir, pricing });
-    const adapters = hooks.adapters ?? builtinAdapters();
+    const adapters =
+      hooks.adapters ??
+      (
+        await (
+          await import('../plugins/host.js')
+        ).loadHostAdapters({
+          stateDir,
+          configPath: values.config ?? (io.env.NEXUS_CONFIG || undefined),
+          // Plugins that loaded are not worth a line here; problems are.
+          logger: { info: () => {}, warn: logger.warn },
+        })
+      ).adapters;
     const showBar = isTty(io.stderr);
     await runBackfill({
       ledger,
@@ -170,6 +182,7 @@ function parse(argv: string[]) {
       tool: { type: 'string' },
       mode: { type: 'string' },
       offline: { type: 'boolean' },
+      config: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
