@@ -52,6 +52,9 @@ export function tokenCount(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.trunc(value) : 0;
 }
 
+/** Already what `toISOString()` prints: the agents write this on almost every line. */
+const CANONICAL_ISO = /^\d{4}-(0\d|1[0-2])-([0-2]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+
 /** ISO-8601 UTC for an ISO string or epoch milliseconds; `undefined` when unreadable. */
 export function isoTimestamp(value: unknown): string | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) {
@@ -59,6 +62,7 @@ export function isoTimestamp(value: unknown): string | undefined {
     return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
   }
   if (typeof value === 'string' && value !== '') {
+    if (CANONICAL_ISO.test(value) && !Number.isNaN(Date.parse(value))) return value;
     const ms = Date.parse(value);
     return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
   }

@@ -2,6 +2,7 @@ import { type Dirent, existsSync } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join, relative, sep } from 'node:path';
+import { arrayMarkers, decodeWithoutArray } from './array-elision.js';
 import type {
   AdapterRoot,
   LogFileRef,
@@ -101,6 +102,10 @@ export async function* readLogFile(
     options.usageOnly && adapter.usageLineFilter?.length
       ? adapter.usageLineFilter.map((marker) => Buffer.from(marker))
       : undefined;
+  const skippableArrays =
+    options.usageOnly && adapter.usageLineSkippableArrays?.length
+      ? arrayMarkers(adapter.usageLineSkippableArrays)
+      : [];
 
   const handle = await open(file.path, 'r');
   try {
@@ -114,7 +119,7 @@ export async function* readLogFile(
       const events: NormalizedEvent[] = [];
       for (const line of framer.push(buffer.subarray(0, bytesRead))) {
         if (markers && !markers.some((marker) => line.bytes.includes(marker))) continue;
-        const text = line.bytes.toString('utf8');
+        const text = decodeForUsage(line.bytes, skippableArrays);
         if (text.trim() === '') continue;
         for (const event of parser.parseLine(text, { byteOffset: line.byteOffset })) events.push(event);
       }
@@ -123,6 +128,14 @@ export async function* readLogFile(
   } finally {
     await handle.close();
   }
+}
+
+function decodeForUsage(bytes: Buffer, skippableArrays: readonly Buffer[]): string {
+  for (const marker of skippableArrays) {
+    const text = decodeWithoutArray(bytes, marker);
+    if (text !== undefined) return text;
+  }
+  return bytes.toString('utf8');
 }
 
 /** A `LogFileRef` for a file named directly, found by trying its trailing path segments against the adapter. */

@@ -9,29 +9,30 @@ function size(event: UsageEvent): number {
  * the per-field maximum, dated by the event that carried the largest usage. Order of first appearance is kept.
  */
 export function mergeUsageEvents(events: Iterable<NormalizedEvent>): UsageEvent[] {
-  const merged = new Map<string, { best: UsageEvent; max: UsageEvent }>();
+  // Most calls are seen once; a repeated key gets one private copy of its maxima, updated in place.
+  const merged = new Map<string, { best: UsageEvent; max: MutableTokens | undefined }>();
   for (const event of events) {
     if (event.type !== 'usage') continue;
     const key = `${event.tool}\u0000${event.dedupKey}`;
     const seen = merged.get(key);
     if (!seen) {
-      merged.set(key, { best: event, max: event });
+      merged.set(key, { best: event, max: undefined });
       continue;
     }
+    if (!seen.max) seen.max = pickTokens(seen.best);
     const max = seen.max;
-    seen.max = {
-      ...max,
-      inputTokens: Math.max(max.inputTokens, event.inputTokens),
-      outputTokens: Math.max(max.outputTokens, event.outputTokens),
-      cacheCreationTokens: Math.max(max.cacheCreationTokens, event.cacheCreationTokens),
-      cacheCreation1hTokens: Math.max(max.cacheCreation1hTokens, event.cacheCreation1hTokens),
-      cacheReadTokens: Math.max(max.cacheReadTokens, event.cacheReadTokens),
-      reasoningOutputTokens: Math.max(max.reasoningOutputTokens, event.reasoningOutputTokens),
-    };
+    max.inputTokens = Math.max(max.inputTokens, event.inputTokens);
+    max.outputTokens = Math.max(max.outputTokens, event.outputTokens);
+    max.cacheCreationTokens = Math.max(max.cacheCreationTokens, event.cacheCreationTokens);
+    max.cacheCreation1hTokens = Math.max(max.cacheCreation1hTokens, event.cacheCreation1hTokens);
+    max.cacheReadTokens = Math.max(max.cacheReadTokens, event.cacheReadTokens);
+    max.reasoningOutputTokens = Math.max(max.reasoningOutputTokens, event.reasoningOutputTokens);
     if (size(event) > size(seen.best)) seen.best = event;
   }
-  return [...merged.values()].map(({ best, max }) => ({ ...best, ...pickTokens(max) }));
+  return Array.from(merged.values(), ({ best, max }) => (max ? { ...best, ...max } : best));
 }
+
+type MutableTokens = ReturnType<typeof pickTokens>;
 
 function pickTokens(event: UsageEvent) {
   return {

@@ -429,6 +429,7 @@ export function claudeCode(options: ClaudeCodeOptions = {}): NexusAdapter<Claude
     classifyFile: (relativePath) => classifyClaudeCodeFile(relativePath),
     // Spaced JSON ("usage": {) must match too, so the marker is the key alone.
     usageLineFilter: ['"usage"'],
+    usageLineSkippableArrays: ['content'],
     createParser: (file, context) => new ClaudeCodeParser(file, context),
     liveness: { processNames: ['claude'], recentWindowMs: 30 * MINUTE, maxPerGroup: 5 },
   };

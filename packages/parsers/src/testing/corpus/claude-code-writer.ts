@@ -115,7 +115,8 @@ export function writeClaudeSession(
   }
   if (resumeFrom) session.lines.push(...resumeFrom);
   const folder = `${root}/projects/${projectFolder(cwd)}`;
-  const turns = random.int(2, 24);
+  // Most sessions are short; a few run long.
+  const turns = random.chance(0.7) ? random.int(1, 5) : random.int(6, 30);
   for (let turn = 0; turn < turns; turn++) {
     writeTurn(session, folder, sessionId);
     session.time += random.int(20, 1800) * 1000;
@@ -154,11 +155,11 @@ function writeTurn(session: Session, folder: string, sessionId: string): void {
   const calls = random.int(1, 4);
   for (let call = 0; call < calls; call++) {
     tick(session, 800, 20_000);
-    if (random.chance(0.03)) writeApiError(session);
+    if (session.ctx.rare('claude-api-error', 0.03)) writeApiError(session);
     writeResponse(session, session.lines, session.model, { allowQuirks: true });
-    if (random.chance(0.08)) writeSubagent(session, folder, sessionId);
+    if (session.ctx.rare('claude-subagent', 0.08)) writeSubagent(session, folder, sessionId);
   }
-  if (random.chance(0.015)) {
+  if (session.ctx.rare('claude-glued-line', 0.015)) {
     // A write cut short by a crash: half a record, then the next append starts on the same line.
     const cut = JSON.stringify(
       record(session, { type: 'pr-link', prNumber: 42, prUrl: 'https://example.invalid/pr/42' }),
@@ -168,7 +169,7 @@ function writeTurn(session: Session, folder: string, sessionId: string): void {
     );
     session.lines.push(cut.slice(0, Math.floor(cut.length / 2)) + next);
   }
-  if (random.chance(0.01))
+  if (session.ctx.rare('claude-truncated-line', 0.01))
     session.lines.push(
       '{"parentUuid":"truncated-record","type":"user","message":{"role":"user","content":"half',
     );
@@ -195,8 +196,9 @@ function writeResponse(session: Session, lines: string[], model: string, options
   const { ctx } = session;
   const { random } = ctx;
   const messageId = `msg_01${random.hex(22)}`;
-  const requestId = options.allowQuirks && random.chance(0.08) ? undefined : `req_011C${random.hex(18)}`;
-  const spaced = options.allowQuirks && requestId !== undefined && random.chance(0.05);
+  const requestId =
+    options.allowQuirks && ctx.rare('claude-no-request-id', 0.08) ? undefined : `req_011C${random.hex(18)}`;
+  const spaced = options.allowQuirks && requestId !== undefined && ctx.rare('claude-spaced-usage', 0.05);
   const oneHour = random.chance(0.2) ? random.int(0, 20_000) : 0;
   const fiveMinutes = random.int(0, 30_000);
   const finalOutput = random.int(30, 4000);
@@ -258,7 +260,8 @@ function writeResponse(session: Session, lines: string[], model: string, options
     // Tools start before the stream ends: their results and progress interleave with the stream.
     while (pendingTools.length > 0 && random.chance(0.6))
       writeToolResult(session, lines, pendingTools.shift()!);
-    if (random.chance(0.35)) writeProgress(session, lines);
+    // Progress records are most of a real transcript's lines (69% in the spotter census, 607 bytes on average).
+    for (let count = random.int(0, 5); count > 0; count--) writeProgress(session, lines);
   }
   for (const tool of pendingTools) writeToolResult(session, lines, tool);
   const billed = call(model, finalTimestamp, template);
@@ -325,12 +328,20 @@ function writeToolResult(session: Session, lines: string[], toolUseId: string): 
 function writeProgress(session: Session, lines: string[]): void {
   const { random } = session.ctx;
   const toolUseID = `toolu_01${random.hex(22)}`;
-  const data = {
-    type: 'bash_progress',
-    output: prose(random, 8),
-    fullOutput: prose(random, 30),
-    elapsedTimeSeconds: random.int(1, 40),
-  };
+  const data = random.chance(0.5)
+    ? {
+        type: 'bash_progress',
+        output: prose(random, random.int(2, 12)),
+        fullOutput: prose(random, random.int(10, 60)),
+        elapsedTimeSeconds: random.int(1, 40),
+        totalLines: random.int(1, 400),
+      }
+    : {
+        type: 'hook_progress',
+        hookEvent: random.pick(['PreToolUse', 'PostToolUse']),
+        hookName: 'PostToolUse:Bash',
+        command: '/home/dev/.claude/hooks/notify.sh',
+      };
   lines.push(
     JSON.stringify(record(session, { type: 'progress', data, toolUseID, parentToolUseID: toolUseID })),
   );

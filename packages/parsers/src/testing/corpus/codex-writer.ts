@@ -55,14 +55,14 @@ function localStamp(ms: number): { folder: string; file: string } {
  */
 export function writeCodexRollout(ctx: WriterContext, startMs: number): void {
   const { random } = ctx;
-  if (random.chance(0.02)) {
+  if (ctx.rare('codex-legacy', 0.02)) {
     writeLegacyRollout(ctx, startMs);
     return;
   }
   const id = uuidV7(random, startMs);
   const cwd = random.pick(PROJECTS);
   // Early September 2025 builds logged token counts without any turn_context.
-  const withoutContext = random.chance(0.04);
+  const withoutContext = ctx.rare('codex-without-turn-context', 0.04);
   const rollout: Rollout = {
     ctx,
     lines: [],
@@ -97,7 +97,7 @@ export function writeCodexRollout(ctx: WriterContext, startMs: number): void {
   const turns = random.int(2, 30);
   let model = random.pick(MODELS);
   for (let turn = 0; turn < turns; turn++) {
-    if (turn > 1 && random.chance(0.05)) {
+    if (turn > 1 && ctx.rare('codex-resume', 0.05)) {
       // A resume: a new process appends to the same file and its cumulative totals start from zero.
       rollout.time += random.int(600, 7200) * 1000;
       meta();
@@ -110,7 +110,7 @@ export function writeCodexRollout(ctx: WriterContext, startMs: number): void {
   }
   const stamp = localStamp(startMs);
   const name = `rollout-${stamp.file}-${id}.jsonl`;
-  const path = random.chance(0.1)
+  const path = ctx.rare('codex-archived', 0.1)
     ? `.codex/archived_sessions/${name}`
     : `.codex/sessions/${stamp.folder}/${name}`;
   ctx.sink.writeLines(path, rollout.lines);
@@ -228,7 +228,7 @@ function writeTokenCount(rollout: Rollout): void {
   };
   // Some builds log only the running totals; right after a resume they would read as a reset, which
   // the corpus keeps to events that carry last_token_usage.
-  const totalsOnly = !rollout.justResumed && random.chance(0.1);
+  const totalsOnly = !rollout.justResumed && ctx.rare('codex-totals-only', 0.1);
   const info = totalsOnly
     ? { total_token_usage: next, model_context_window: 272_000 }
     : { total_token_usage: next, last_token_usage: last, model_context_window: 272_000 };
@@ -247,7 +247,7 @@ function writeTokenCount(rollout: Rollout): void {
     reasoningOutputTokens: reasoning,
   };
   ctx.truth.add(billed);
-  if (random.chance(0.04)) {
+  if (ctx.rare('codex-repeated-token-count', 0.04)) {
     // Codex sometimes emits the same token_count twice; the second is not a new request.
     line(rollout, 'event_msg', { type: 'token_count', info, rate_limits: rateLimits(rollout) });
   }

@@ -10,6 +10,11 @@ export interface WriterContext {
   readonly truth: TruthTable;
   /** Signed corrections that turn the billing truth into what ccusage reports. */
   readonly difference: (name: KnownCcusageDifference['name']) => TruthTable;
+  /**
+   * A rare shape: true with `probability`, and also at the 8th chance if it has not happened yet, so even
+   * a small corpus holds every shape at least once.
+   */
+  readonly rare: (shape: string, probability: number) => boolean;
 }
 
 export type { BilledCall };

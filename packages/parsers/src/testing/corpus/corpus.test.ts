@@ -51,4 +51,9 @@ describe('generateCorpus', () => {
     expect(issues.length).toBeGreaterThan(0);
     expect(new Set(issues.map((issue) => issue.code))).toContain('NEXUS_PARSE_INVALID_JSON');
   });
+
+  it('gives the same truth through the usage-only path (pre-filter and skipped content arrays)', async () => {
+    const { usage } = await readHomeUsage(join(dir, 'home'), { usageOnly: true });
+    expect(sumUsageByDay(usage).sort(compareRows)).toEqual(truth.rows);
+  });
 });

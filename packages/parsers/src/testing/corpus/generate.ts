@@ -39,8 +39,17 @@ export function generateCorpus(home: string, options: CorpusOptions): CorpusTrut
   const sink = new CorpusSink(home);
   const truth = new TruthTable();
   const differences = new Map<KnownCcusageDifference['name'], TruthTable>();
+  const chances = new Map<string, { seen: boolean; chances: number }>();
   const ctx: WriterContext = {
     random,
+    rare: (shape, probability) => {
+      const record = chances.get(shape) ?? { seen: false, chances: 0 };
+      chances.set(shape, record);
+      record.chances++;
+      const happens = random.chance(probability) || (!record.seen && record.chances >= 8);
+      if (happens) record.seen = true;
+      return happens;
+    },
     sink,
     truth,
     difference: (name) => {

@@ -62,7 +62,7 @@ export function writeOpenClawSession(
       entry({ type: 'model_change', provider: current.provider, modelId: current.model });
     }
     // A rewind: the user branches from an earlier entry; the abandoned branch stays in the file.
-    const parent = ids.length > 6 && random.chance(0.1) ? random.pick(ids.slice(0, -3)) : leaf;
+    const parent = ids.length > 6 && ctx.rare('openclaw-rewind', 0.1) ? random.pick(ids.slice(0, -3)) : leaf;
     time += random.int(20, 1800) * 1000;
     entry(
       {
@@ -78,7 +78,7 @@ export function writeOpenClawSession(
     const calls = random.int(1, 4);
     for (let call = 0; call < calls; call++) {
       time += random.int(800, 25_000);
-      const aborted = random.chance(0.03);
+      const aborted = ctx.rare('openclaw-aborted', 0.03);
       const toolCall = call < calls - 1;
       const input = random.int(1, 4000);
       const output = aborted ? 0 : random.int(20, 3000);

@@ -5,14 +5,20 @@ import { mergeUsageEvents } from '../../usage-merge.js';
 import { type CorpusTruthRow, TruthTable } from './truth.js';
 
 /** Every billed call under a home folder, found through the built-in adapters' own roots. */
-export async function readHomeUsage(home: string): Promise<{ usage: UsageEvent[]; issues: ParseIssue[] }> {
+export async function readHomeUsage(
+  home: string,
+  options: { usageOnly?: boolean } = {},
+): Promise<{ usage: UsageEvent[]; issues: ParseIssue[] }> {
   const environment = processEnvironment({ HOME: home }, home);
   const events = [];
   const issues: ParseIssue[] = [];
   for (const adapter of builtinAdapters()) {
     for (const root of adapter.resolveRoots(environment)) {
       if (!environment.exists(root.path)) continue;
-      for await (const event of readEvents(adapter, root.path, { onIssue: (issue) => issues.push(issue) }))
+      for await (const event of readEvents(adapter, root.path, {
+        ...options,
+        onIssue: (issue) => issues.push(issue),
+      }))
         events.push(event);
     }
   }
