@@ -7,7 +7,7 @@ export interface WriterContext {
   readonly random: SeededRandom;
   readonly sink: CorpusSink;
   /** What the provider bills. */
-  readonly truth: TruthTable;
+  readonly truth: Pick<TruthTable, 'add'>;
   /** Signed corrections that turn the billing truth into what ccusage reports. */
   readonly difference: (name: KnownCcusageDifference['name']) => TruthTable;
   /**

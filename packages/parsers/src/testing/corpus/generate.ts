@@ -38,6 +38,7 @@ export function generateCorpus(home: string, options: CorpusOptions): CorpusTrut
   const random = new SeededRandom(options.seed);
   const sink = new CorpusSink(home);
   const truth = new TruthTable();
+  const hourly = new TruthTable((timestamp) => timestamp.slice(0, 13));
   const differences = new Map<KnownCcusageDifference['name'], TruthTable>();
   const chances = new Map<string, { seen: boolean; chances: number }>();
   const ctx: WriterContext = {
@@ -51,7 +52,12 @@ export function generateCorpus(home: string, options: CorpusOptions): CorpusTrut
       return happens;
     },
     sink,
-    truth,
+    truth: {
+      add: (call, sign) => {
+        truth.add(call, sign);
+        hourly.add(call, sign);
+      },
+    },
     difference: (name) => {
       let table = differences.get(name);
       if (!table) {
@@ -97,6 +103,7 @@ export function generateCorpus(home: string, options: CorpusOptions): CorpusTrut
     bytes: sink.bytes,
     files: sink.files,
     rows: truth.rows().filter((row) => row.totalTokens !== 0),
+    hourlyRows: hourly.rows().filter((row) => row.totalTokens !== 0),
     ccusageDifferences: [...differences].map(([name, table]) => ({
       name,
       description: DESCRIPTIONS[name],

@@ -3,4 +3,5 @@
  * exact token sums Nexus must report (for tests and benchmarks). No test-runner dependency.
  */
 export { type CorpusOptions, generateCorpus } from './generate.js';
+export { truthInTimeZone } from './time-zone.js';
 export type { CorpusTruth, CorpusTruthRow, KnownCcusageDifference } from './truth.js';

@@ -28,6 +28,11 @@ export interface CorpusTruth {
   readonly files: number;
   /** What Nexus must report (DESIGN §3): one row per UTC day, tool and model, sorted. */
   readonly rows: CorpusTruthRow[];
+  /**
+   * The same sums per UTC hour (`date` is `YYYY-MM-DDTHH`), to regroup by the calendar days of any time
+   * zone whose offset is a whole number of hours.
+   */
+  readonly hourlyRows: CorpusTruthRow[];
   /** Where ccusage differs, and by how much; `rows` plus all of these is what ccusage reports. */
   readonly ccusageDifferences: KnownCcusageDifference[];
 }
@@ -50,10 +55,16 @@ type MutableRow = { -readonly [K in keyof CorpusTruthRow]: CorpusTruthRow[K] };
 /** Sums billed calls per UTC day, tool and model. */
 export class TruthTable {
   readonly #rows = new Map<string, MutableRow>();
+  readonly #bucket: (timestamp: string) => string;
+
+  /** `bucket` names the period of a timestamp; default the UTC day. */
+  constructor(bucket: (timestamp: string) => string = (timestamp) => timestamp.slice(0, 10)) {
+    this.#bucket = bucket;
+  }
 
   /** `sign` -1 subtracts (a call ccusage misses). */
   add(call: BilledCall, sign: 1 | -1 = 1): void {
-    const date = call.timestamp.slice(0, 10);
+    const date = this.#bucket(call.timestamp);
     const key = `${date}\u0000${call.tool}\u0000${call.model}`;
     let row = this.#rows.get(key);
     if (!row) {

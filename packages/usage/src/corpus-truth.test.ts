@@ -1,0 +1,92 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { builtinAdapters } from '@nexus/parsers';
+import {
+  type CorpusTruth,
+  type CorpusTruthRow,
+  generateCorpus,
+  truthInTimeZone,
+} from '@nexus/parsers/corpus';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBackfill } from './backfill.js';
+import { UsageLedger } from './ledger.js';
+import { dailyReport } from './reports.js';
+
+/** The ledger's daily report, as rows of the corpus truth's shape. */
+function reportRows(ledger: UsageLedger, timezone: string): CorpusTruthRow[] {
+  const report = dailyReport(ledger, { timezone });
+  expect(report.timezone).toBe(timezone);
+  return report.rows.flatMap((row) =>
+    row.breakdown.map((part) => ({
+      date: row.period,
+      tool: part.tool,
+      model: part.model,
+      inputTokens: part.inputTokens,
+      outputTokens: part.outputTokens,
+      cacheCreationTokens: part.cacheCreationTokens,
+      cacheReadTokens: part.cacheReadTokens,
+      reasoningOutputTokens: part.reasoningOutputTokens,
+      totalTokens: part.totalTokens,
+    })),
+  );
+}
+
+const sorted = (rows: CorpusTruthRow[]) =>
+  [...rows].sort(
+    (a, b) => a.date.localeCompare(b.date) || a.tool.localeCompare(b.tool) || a.model.localeCompare(b.model),
+  );
+
+describe('ledger against a generated corpus and its ground truth', () => {
+  let dir: string;
+  let home: string;
+  let truth: CorpusTruth;
+  let ledgerPath: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'nexus-usage-truth-'));
+    home = join(dir, 'home');
+    ledgerPath = join(dir, 'ledger.sqlite');
+    truth = generateCorpus(home, { seed: 4242, targetBytes: 3_000_000, startDate: '2026-10-28', days: 10 });
+    const ledger = UsageLedger.open({ path: ledgerPath });
+    const result = await runBackfill({
+      ledger,
+      workers: 0,
+      adapters: builtinAdapters(),
+      environment: { env: { HOME: home }, homeDir: home, exists: existsSync },
+    });
+    expect(result).toMatchObject({ status: 'done', failedFiles: 0 });
+    expect(result.scannedFiles).toBe(result.totalFiles);
+    ledger.close();
+  }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  // New York turns its clocks back on 1 November 2026, inside the corpus: one local day has 25 hours.
+  it.each(['UTC', 'America/New_York', 'Asia/Tokyo', 'Pacific/Auckland'])(
+    'daily report in %s equals the truth',
+    (timezone) => {
+      const ledger = UsageLedger.open({ path: ledgerPath });
+      try {
+        expect(sorted(reportRows(ledger, timezone))).toEqual(truthInTimeZone(truth, timezone));
+      } finally {
+        ledger.close();
+      }
+    },
+  );
+
+  it('a warm restart re-reads no file and reports the same', async () => {
+    const ledger = UsageLedger.open({ path: ledgerPath });
+    try {
+      const result = await runBackfill({
+        ledger,
+        workers: 0,
+        adapters: builtinAdapters(),
+        environment: { env: { HOME: home }, homeDir: home, exists: existsSync },
+      });
+      expect(result).toMatchObject({ status: 'done', failedFiles: 0, restartedFiles: 0 });
+      expect(sorted(reportRows(ledger, 'UTC'))).toEqual(truth.rows);
+    } finally {
+      ledger.close();
+    }
+  });
+});
