@@ -27,7 +27,7 @@ if (mode === 'warm') {
   for (const row of report.rows) {
     for (const b of row.breakdown) {
       const { inputTokens, outputTokens, cacheCreationTokens, cacheReadTokens } = b;
-      byDayModel[`${row.period}|${b.model}`] = {
+      byDayModel[`${row.period}|${b.tool}|${b.model}`] = {
         inputTokens,
         outputTokens,
         cacheCreationTokens,

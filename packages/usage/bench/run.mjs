@@ -60,36 +60,24 @@ function measure(cmd, args, env) {
   });
 }
 
-let generator = 'parsers';
-if (!existsSync(join(corpus, '.complete'))) {
-  const testing = await import('@nexus/parsers/testing');
+const home = join(corpus, 'home');
+const truthFile = `${home}.truth.json`;
+if (!existsSync(truthFile)) {
+  const { generateCorpus } = await import('@nexus/parsers/corpus');
   rmSync(corpus, { recursive: true, force: true });
   mkdirSync(corpus, { recursive: true });
   const t = Date.now();
-  if (typeof testing.generateCorpus === 'function') {
-    await testing.generateCorpus({ dir: corpus, seed, targetBytes });
-  } else {
-    // The parsers' generator is not there yet: an interim Claude Code corpus of the same size.
-    generator = 'bench/gen-claude.mjs';
-    await measure(
-      process.execPath,
-      [join(here, 'gen-claude.mjs'), corpus, String(values.mb), String(seed)],
-      process.env,
-    );
-  }
-  writeFileSync(join(corpus, '.complete'), generator);
-  console.error(`corpus generated in ${((Date.now() - t) / 1000).toFixed(1)} s: ${corpus}`);
-} else {
-  generator = readFileSync(join(corpus, '.complete'), 'utf8') || 'parsers';
+  generateCorpus(home, { seed, targetBytes });
+  console.error(`corpus generated in ${((Date.now() - t) / 1000).toFixed(1)} s: ${home}`);
 }
 
-const env = { ...process.env, HOME: corpus, NEXUS_OFFLINE: '1', NO_COLOR: '1' };
+const env = { ...process.env, HOME: home, NEXUS_OFFLINE: '1', NO_COLOR: '1' };
 delete env.CLAUDE_CONFIG_DIR;
 delete env.CODEX_HOME;
 delete env.OPENCLAW_STATE_DIR;
 const node = process.execPath;
 const child = join(here, 'child.mjs');
-const results = { corpus, generator, targetMb: Number(values.mb), seed, node: process.version };
+const results = { corpus: home, generator: '@nexus/parsers/corpus', targetMb: Number(values.mb), seed, node: process.version };
 
 const ccusage = findCcusage();
 if (ccusage) {
@@ -101,7 +89,7 @@ if (ccusage) {
   const version = (await measure(ccusage, ['--version'], env)).stdout.trim();
   const daily = JSON.parse(r.stdout);
   results.ccusage = {
-    command: `HOME=${corpus} ccusage daily --json --offline`,
+    command: `HOME=${home} ccusage daily --json --offline`,
     version,
     wallS: r.wallS,
     rssMb: r.rssMb,
@@ -118,22 +106,22 @@ rmSync(state, { recursive: true, force: true });
 let cold;
 for (let i = 0; i < 2; i++) {
   rmSync(state, { recursive: true, force: true });
-  const run = await measure(node, [child, 'cold', corpus, state], env);
+  const run = await measure(node, [child, 'cold', home, state], env);
   if (!cold || run.wallS < cold.wallS) cold = run;
 }
 const { byDayModel, ...coldSummary } = JSON.parse(cold.stdout);
 results.cold = { wallS: cold.wallS, rssMb: cold.rssMb, ...coldSummary };
-const truthFile = join(corpus, 'truth-utc.json');
-if (existsSync(truthFile)) {
-  // The interim generator's ground truth: every day × model token field must match exactly.
+{
+  // The corpus's ground truth: every day × tool × model token field must match exactly.
   const truth = JSON.parse(readFileSync(truthFile, 'utf8'));
+  const expected = Object.fromEntries(truth.rows.map((row) => [`${row.date}|${row.tool}|${row.model}`, row]));
   const fields = ['inputTokens', 'outputTokens', 'cacheCreationTokens', 'cacheReadTokens'];
-  const keys = new Set([...Object.keys(truth), ...Object.keys(byDayModel)]);
-  const mismatches = [...keys].filter((k) => fields.some((f) => truth[k]?.[f] !== byDayModel[k]?.[f]));
+  const keys = new Set([...Object.keys(expected), ...Object.keys(byDayModel)]);
+  const mismatches = [...keys].filter((k) => fields.some((f) => expected[k]?.[f] !== byDayModel[k]?.[f]));
   results.cold.exactAgainstTruth = mismatches.length === 0;
   if (mismatches.length) results.cold.mismatches = mismatches.slice(0, 5);
 }
-const warm = await measure(node, [child, 'warm', corpus, state], env);
+const warm = await measure(node, [child, 'warm', home, state], env);
 results.warm = { wallS: warm.wallS, rssMb: warm.rssMb, ...JSON.parse(warm.stdout) };
 
 const cli = join(repo, 'apps/server/dist/cli/main.js');
@@ -146,12 +134,12 @@ if (existsSync(cli)) {
     );
   const best = runs.sort((a, b) => a.wallS - b.wallS)[0];
   results.report = {
-    command: `HOME=${corpus} NEXUS_STATE_DIR=${state} nexus usage daily --json --offline --timezone UTC`,
+    command: `HOME=${home} NEXUS_STATE_DIR=${state} nexus usage daily --json --offline --timezone UTC`,
     wallS: best.wallS,
     rssMb: best.rssMb,
   };
 } else {
-  const r = await measure(node, [child, 'report', corpus, state], env);
+  const r = await measure(node, [child, 'report', home, state], env);
   results.report = {
     command: 'bench/child.mjs report (apps/server not built)',
     wallS: r.wallS,

@@ -305,6 +305,7 @@ export function openclaw(options: OpenClawOptions = {}): NexusAdapter<OpenClawPa
       '"type":"session"',
       '"type": "session"',
     ],
+    usageLineSkippableArrays: ['content'],
     createParser: (file, context) => new OpenClawParser(file, context),
     liveness: {
       processNames: ['openclaw'],
