@@ -11,6 +11,8 @@ import { SessionRegistry } from '@nexus/sessions';
 import { LiveTotals, loadPricing, runBackfill, UsageLedger, type UsageLogger } from '@nexus/usage';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { limitsRoutes } from './limits/limits-routes.js';
+import { startLimits } from './limits/start-limits.js';
 import type { ServerRuntime } from './runtime.js';
 import { pageMessages, readSessionMessages } from './session-history.js';
 import { usageRoutes } from './usage/usage-routes.js';
@@ -63,10 +65,24 @@ export async function createEngineRuntime(options: EngineOptions): Promise<Engin
 
   const pricing = await loadPricing({ stateDir, offline, env, logger: usageLogger(logger), timeoutMs: 5000 });
   const ledger = UsageLedger.open({ stateDir, pricing });
+  // Plan limits: Codex windows from its logs, Claude's from the OAuth endpoint and the statusline.
+  const limits = startLimits({
+    env,
+    stateDir,
+    offline,
+    ledger,
+    adapters,
+    environment,
+    logger,
+    onUpdate: (snapshot) => emit({ type: 'limits', ...snapshot }),
+  });
   const totals = new LiveTotals({
     ledger,
     tools: adapters.map((adapter) => adapter.id),
-    onUpdate: (usage) => emit({ type: 'usage_totals', ...usage }),
+    onUpdate: (usage) => {
+      emit({ type: 'usage_totals', ...usage });
+      limits.usageChanged();
+    },
   });
   let backfill: BackfillProgress = {
     status: 'idle',
@@ -138,7 +154,10 @@ export async function createEngineRuntime(options: EngineOptions): Promise<Engin
       files.set(file.path, file);
       filesBySession.set(file.sessionId, files);
       registry.ingest(file, events);
-      for (const event of events) if (event.type === 'usage') pendingUsage.push(event);
+      for (const event of events) {
+        if (event.type === 'usage') pendingUsage.push(event);
+        else if (event.type === 'rate_limit') limits.rateLimit(event);
+      }
       if (pendingUsage.length > 0) usageFlush ??= setTimeout(flushUsage, USAGE_FLUSH_MS);
       updateRunning();
     },
@@ -161,6 +180,7 @@ export async function createEngineRuntime(options: EngineOptions): Promise<Engin
     snapshot: () => ({
       sessions: registry.snapshot(),
       usageTotals: totals.snapshot(),
+      limits: limits.snapshot(),
       watchedRoots: monitor.watchedRoots(),
     }),
     backfill: () => backfill,
@@ -196,6 +216,7 @@ export async function createEngineRuntime(options: EngineOptions): Promise<Engin
       await monitor.close();
       await backfillDone;
       totals.close();
+      await limits.close();
       ledger.close();
     },
   };
@@ -204,6 +225,7 @@ export async function createEngineRuntime(options: EngineOptions): Promise<Engin
     plugins: [
       async (app) => {
         await app.register(usageRoutes, { ledger });
+        await app.register(limitsRoutes, { ledger, limits: () => limits.snapshot() });
       },
     ],
   };

@@ -17,6 +17,29 @@ export const SERVER_ERRORS = {
   NEXUS_ERR_BAD_REQUEST: { status: 400, message: 'Bad request' },
   NEXUS_ERR_PORT_IN_USE: { status: 500, message: 'Port is already in use' },
   NEXUS_ERR_WEB_BUILD_MISSING: { status: 503, message: 'The dashboard is not built' },
+  // Plan limits: logged by the Claude usage poller and shown in `claudeUsage.lastErrorCode`.
+  NEXUS_LIMITS_NO_CREDENTIALS: {
+    status: 404,
+    message: 'No Claude Code OAuth token in .credentials.json (log in with Claude Code)',
+  },
+  NEXUS_LIMITS_TOKEN_EXPIRED: {
+    status: 401,
+    message: "Claude Code's OAuth token has expired; it is refreshed when Claude Code runs",
+  },
+  NEXUS_LIMITS_UNAUTHORIZED: { status: 401, message: 'The usage endpoint refused the token (401/403)' },
+  NEXUS_LIMITS_RATE_LIMITED: { status: 429, message: 'The usage endpoint answered 429; backing off' },
+  NEXUS_LIMITS_HTTP_ERROR: { status: 502, message: 'The usage endpoint answered with an error status' },
+  NEXUS_LIMITS_BAD_RESPONSE: {
+    status: 502,
+    message: 'The usage endpoint answered something that is not a usage report',
+  },
+  NEXUS_LIMITS_TIMEOUT: { status: 504, message: 'The usage endpoint did not answer in time' },
+  NEXUS_LIMITS_NETWORK: { status: 502, message: 'The usage endpoint could not be reached' },
+  NEXUS_LIMITS_BAD_URL: {
+    status: 500,
+    message: 'The usage base URL must be https (or http on a loopback address)',
+  },
+  NEXUS_STATUSLINE_BAD_INPUT: { status: 400, message: 'The statusline input is not a JSON object' },
 } as const;
 
 export type ServerErrorCode = keyof typeof SERVER_ERRORS;

@@ -14,7 +14,8 @@ Commands:
   dev-start        Server plus the Vite dev server on 5173 (hot reload)
   dev-stop         Stop both
   dev-restart      dev-stop, then dev-start
-  usage <report>   Token and cost reports: daily | monthly | session [--json]
+  usage <report>   Token and cost reports: daily | monthly | session | blocks [--json]
+  statusline       Claude Code statusline: cost, 5-hour window and burn rate in one line
   adapters         Adapters and plugins: what loaded, what each watches, what failed and why
   test             Run every test, browser tests included (from the repository: ./nexus test)
 

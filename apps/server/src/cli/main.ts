@@ -58,7 +58,15 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       const { runAdaptersCommand } = await import('../plugins/adapters-command.js');
       return runAdaptersCommand(rest, { ...io, stateDir: resolveStatePaths(io.env).dir });
     }
+    case 'statusline': {
+      const { runStatusline } = await import('../limits/statusline.js');
+      return runStatusline(rest, { ...io, stdin: process.stdin, stateDir: resolveStatePaths(io.env).dir });
+    }
     case 'usage': {
+      if (rest[0] === 'blocks') {
+        const { runBlocksCommand } = await import('../limits/blocks-command.js');
+        return runBlocksCommand(rest.slice(1), { ...io, cwd: process.cwd() });
+      }
       const { runUsageCommand } = await import('../usage/usage-command.js');
       return runUsageCommand(rest, { stdout: io.stdout, stderr: io.stderr, env: io.env, cwd: process.cwd() });
     }
