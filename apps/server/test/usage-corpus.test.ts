@@ -4,38 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import {
-  type CorpusTruth,
-  type CorpusTruthRow,
-  generateCorpus,
-  truthInTimeZone,
-} from '@nexus/parsers/corpus';
+import { type CorpusTruth, generateCorpus, truthInTimeZone, truthRowsOfReport } from '@nexus/parsers/corpus';
 import type { UsagePeriodReport } from '@nexus/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-
-/** The report's breakdown, in the corpus truth's row shape and order. */
-function rows(report: UsagePeriodReport): CorpusTruthRow[] {
-  return report.rows
-    .flatMap((row) =>
-      row.breakdown.map((part) => ({
-        date: row.period,
-        tool: part.tool,
-        model: part.model,
-        inputTokens: part.inputTokens,
-        outputTokens: part.outputTokens,
-        cacheCreationTokens: part.cacheCreationTokens,
-        cacheReadTokens: part.cacheReadTokens,
-        reasoningOutputTokens: part.reasoningOutputTokens,
-        totalTokens: part.totalTokens,
-      })),
-    )
-    .sort(
-      (a, b) =>
-        a.date.localeCompare(b.date) || a.tool.localeCompare(b.tool) || a.model.localeCompare(b.model),
-    );
-}
 
 describe('nexus usage daily --json on a generated home (built CLI)', () => {
   let dir: string;
@@ -76,7 +49,7 @@ describe('nexus usage daily --json on a generated home (built CLI)', () => {
       );
       const report = JSON.parse(stdout) as UsagePeriodReport;
       expect(report.timezone).toBe(timezone);
-      expect(rows(report)).toEqual(truthInTimeZone(truth, timezone));
+      expect(truthRowsOfReport(report)).toEqual(truthInTimeZone(truth, timezone));
       expect(report.totals.totalTokens).toBe(truth.rows.reduce((sum, row) => sum + row.totalTokens, 0));
     },
   );

@@ -7,35 +7,18 @@ import {
   type CorpusTruthRow,
   generateCorpus,
   truthInTimeZone,
+  truthRowsOfReport,
 } from '@nexus/parsers/corpus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackfill } from './backfill.js';
 import { UsageLedger } from './ledger.js';
 import { dailyReport } from './reports.js';
 
-/** The ledger's daily report, as rows of the corpus truth's shape. */
 function reportRows(ledger: UsageLedger, timezone: string): CorpusTruthRow[] {
   const report = dailyReport(ledger, { timezone });
   expect(report.timezone).toBe(timezone);
-  return report.rows.flatMap((row) =>
-    row.breakdown.map((part) => ({
-      date: row.period,
-      tool: part.tool,
-      model: part.model,
-      inputTokens: part.inputTokens,
-      outputTokens: part.outputTokens,
-      cacheCreationTokens: part.cacheCreationTokens,
-      cacheReadTokens: part.cacheReadTokens,
-      reasoningOutputTokens: part.reasoningOutputTokens,
-      totalTokens: part.totalTokens,
-    })),
-  );
+  return truthRowsOfReport(report);
 }
-
-const sorted = (rows: CorpusTruthRow[]) =>
-  [...rows].sort(
-    (a, b) => a.date.localeCompare(b.date) || a.tool.localeCompare(b.tool) || a.model.localeCompare(b.model),
-  );
 
 describe('ledger against a generated corpus and its ground truth', () => {
   let dir: string;
@@ -67,7 +50,7 @@ describe('ledger against a generated corpus and its ground truth', () => {
     (timezone) => {
       const ledger = UsageLedger.open({ path: ledgerPath });
       try {
-        expect(sorted(reportRows(ledger, timezone))).toEqual(truthInTimeZone(truth, timezone));
+        expect(reportRows(ledger, timezone)).toEqual(truthInTimeZone(truth, timezone));
       } finally {
         ledger.close();
       }
@@ -84,7 +67,7 @@ describe('ledger against a generated corpus and its ground truth', () => {
         environment: { env: { HOME: home }, homeDir: home, exists: existsSync },
       });
       expect(result).toMatchObject({ status: 'done', failedFiles: 0, restartedFiles: 0 });
-      expect(sorted(reportRows(ledger, 'UTC'))).toEqual(truth.rows);
+      expect(reportRows(ledger, 'UTC')).toEqual(truth.rows);
     } finally {
       ledger.close();
     }

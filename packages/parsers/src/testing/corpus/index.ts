@@ -3,5 +3,6 @@
  * exact token sums Nexus must report (for tests and benchmarks). No test-runner dependency.
  */
 export { type CorpusOptions, generateCorpus } from './generate.js';
+export { truthRowsOfReport } from './report-rows.js';
 export { truthInTimeZone } from './time-zone.js';
 export type { CorpusTruth, CorpusTruthRow, KnownCcusageDifference } from './truth.js';
