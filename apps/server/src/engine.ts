@@ -13,8 +13,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { limitsRoutes } from './limits/limits-routes.js';
 import { startLimits } from './limits/start-limits.js';
+import { createStoreHost } from './plugins/store-host.js';
 import type { ServerRuntime } from './runtime.js';
-import { pageMessages, readSessionMessages } from './session-history.js';
+import { pageMessages, readSessionMessages, toWireMessage } from './session-history.js';
 import { usageRoutes } from './usage/usage-routes.js';
 
 const USAGE_FLUSH_MS = 50;
@@ -170,6 +171,30 @@ export async function createEngineRuntime(options: EngineOptions): Promise<Engin
     onWarning: (message) => logger.warn(message),
   });
   await monitor.start();
+  // Transcripts kept in databases (OpenClaw's SQLite store) are read by their adapters, not tailed: usage
+  // with the store's cursor into the ledger, live sessions (as the database reports them) to the registry.
+  const stores = createStoreHost({
+    adapters,
+    environment,
+    ledger,
+    ingestUsage: (events, checkpoint) => totals.ingest(events, checkpoint),
+    onSessionEvents: (file, events) => {
+      registry.ingest(file, events);
+      updateRunning();
+    },
+    onLiveChange: (file, live) => registry.setLive(file.sessionId, live),
+    onIssue: (issue) =>
+      logger.debug(
+        { code: issue.code, file: issue.file, row: issue.byteOffset },
+        `[nexus] [stores] ${issue.message}`,
+      ),
+    logger,
+  });
+  const storesStarted = stores
+    .start()
+    .catch((error: unknown) =>
+      logger.error({ err: error }, '[nexus] [stores] reading session databases failed'),
+    );
   const ticker = setInterval(() => {
     registry.tick();
     updateRunning();
@@ -201,7 +226,7 @@ export async function createEngineRuntime(options: EngineOptions): Promise<Engin
       const messages =
         files.length > 0
           ? await readSessionMessages(adaptersById, files, sessionId, pricing)
-          : registry.messages(sessionId);
+          : (stores.messages(sessionId)?.map(toWireMessage) ?? registry.messages(sessionId));
       return pageMessages(sessionId, messages, before, limit);
     },
     subscribe(listener) {
@@ -214,6 +239,8 @@ export async function createEngineRuntime(options: EngineOptions): Promise<Engin
       if (usageFlush) clearTimeout(usageFlush);
       flushUsage();
       await monitor.close();
+      await storesStarted;
+      await stores.close();
       await backfillDone;
       totals.close();
       await limits.close();

@@ -37,7 +37,12 @@ export async function loadHostAdapters(
         { plugin: report.name, adapter: report.adapterId, version: report.version },
         `[nexus] [plugins] loaded ${report.name} (adapter ${report.adapterId})`,
       );
-    else logger.warn({ code: report.code, plugin: report.name }, report.error ?? report.status);
+    // The code travels as a field; loggers that print it (nexus usage) should not print it twice.
+    else
+      logger.warn(
+        { code: report.code, plugin: report.name },
+        (report.error ?? report.status).replace(/ \(NEXUS_[A-Z_]+\)$/, ''),
+      );
   }
   return { adapters: loaded.adapters, reports: loaded.reports };
 }

@@ -211,6 +211,8 @@ function probe(file: string, options: unknown, timeoutMs: number): Promise<void>
         workerData: { url: pathToFileURL(file).href, options: structuredCloneable(options) },
         stdout: true,
         stderr: true,
+        // The host's own flags (a test runner's source conditions, say) are not the plugin's business.
+        execArgv: [],
       });
     } catch (error) {
       reject(new PluginError('NEXUS_PLUGIN_LOAD_FAILED', 'failed', (error as Error).message));

@@ -156,6 +156,16 @@ export async function runUsageCommand(
           }
         : {}),
     });
+    // Transcripts kept in databases (OpenClaw's SQLite store) are caught up from their saved cursors.
+    const { catchUpStores } = await import('../plugins/store-host.js');
+    const caughtUp = ledger;
+    await catchUpStores({
+      adapters,
+      environment: { env: io.env, homeDir: io.env.HOME || homedir(), exists: existsSync },
+      ledger,
+      ingestUsage: (events, checkpoint) => caughtUp.ingest(events, checkpoint),
+      logger,
+    });
     const report = REPORTS[kind](ledger, options);
     if (values.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else io.stdout.write(formatReportTable(report, { color: isTty(io.stdout) && !io.env.NO_COLOR }));
