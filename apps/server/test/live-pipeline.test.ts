@@ -1,4 +1,12 @@
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,4 +165,71 @@ describe('live pipeline: files → monitor → registry → WebSocket', () => {
     expect(detail.session).toMatchObject({ name: 'shop', projectPath: '/work/shop' });
     expect((await fetch(`http://127.0.0.1:${port}/api/sessions/nope`)).status).toBe(404);
   });
+
+  it('survives split characters, truncation, replacement, deletion and a reconnect: every line once, in order', async () => {
+    const claude = write(CLAUDE, claudeUser('u1', 'first'));
+    const codexFile = write(CODEX, codexPrompt('codex first'));
+    const port = await start();
+    socket = await openSocket(`ws://127.0.0.1:${port}/ws`);
+    let frames = collectFrames(socket);
+    await waitFor(() => frames.length >= 2);
+    const added = () =>
+      frames
+        .filter((frame) => frame.type === 'message_add')
+        .map((frame) => (frame.message as { content: string }).content);
+
+    // A multi-byte line cut inside a character (東 is 3 bytes; 🚀 is 4) over three appends.
+    const bytes = Buffer.from(claudeUser('u2', 'café 東京 🚀 done'));
+    const east = bytes.indexOf(Buffer.from('東')) + 1;
+    const rocket = bytes.indexOf(Buffer.from('🚀')) + 2;
+    appendFileSync(claude, bytes.subarray(0, east));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    appendFileSync(claude, bytes.subarray(east, rocket));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    appendFileSync(claude, bytes.subarray(rocket));
+    await waitFor(() => added().length >= 1);
+    expect(added()).toEqual(['café 東京 🚀 done']);
+
+    // Truncated and rewritten shorter: read again from 0; what was already shown is not shown again.
+    writeFileSync(claude, claudeUser('u3', 'after truncation'));
+    await waitFor(() => added().length >= 2);
+    // Replaced by a rename (a new inode at the same path).
+    const replacement = `${claude}.tmp`;
+    writeFileSync(replacement, claudeUser('u3', 'after truncation') + claudeUser('u4', 'after replacement'));
+    renameSync(replacement, claude);
+    await waitFor(() => added().length >= 3);
+
+    // Reconnect from the last seq seen: what was appended meanwhile arrives once, nothing twice.
+    const hello = frames[0] as { bootId: string };
+    const lastSeq = Math.max(...frames.map((frame) => frame.seq as number));
+    socket.close();
+    appendFileSync(claude, claudeUser('u5', 'while away'));
+    appendFileSync(codexFile, codexPrompt('codex while away'));
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    socket = await openSocket(`ws://127.0.0.1:${port}/ws?lastSeq=${lastSeq}&bootId=${hello.bootId}`);
+    const before = added();
+    frames = collectFrames(socket);
+    await waitFor(() => added().length >= 2);
+    expect([...before, ...added()]).toEqual([
+      'café 東京 🚀 done',
+      'after truncation',
+      'after replacement',
+      'while away',
+      'codex while away',
+    ]);
+
+    // Deleted: the Codex session leaves the wall.
+    unlinkSync(codexFile);
+    await waitFor(
+      () =>
+        frames.some(
+          (frame) =>
+            frame.type === 'session_remove' &&
+            frame.sessionId === 'codex:019aad50-a7e6-7422-b7a8-0b384290624f',
+        ),
+      15_000,
+    );
+    for (const frame of frames)
+      expect(validateServerFrame(frame), JSON.stringify(frame).slice(0, 200)).toMatchObject({ ok: true });
+  }, 30_000);
 });
