@@ -1,4 +1,11 @@
-import type { Message, ServerFrame, SessionSummary, UsageTotals, WatchedRoot } from '@nexus/protocol';
+import type {
+  LimitsSnapshot,
+  Message,
+  ServerFrame,
+  SessionSummary,
+  UsageTotals,
+  WatchedRoot,
+} from '@nexus/protocol';
 
 /** Messages kept per card in the browser; the session page pages older ones from the API. */
 export const MAX_CARD_MESSAGES = 200;
@@ -9,13 +16,22 @@ export interface WallState {
   sessions: Record<string, LiveSession>;
   usage: UsageTotals | undefined;
   watchedRoots: WatchedRoot[];
+  /** Plan limits and the active 5-hour block (the `limits` frame). */
+  limits: LimitsSnapshot | undefined;
   /** seq of the newest frame applied. */
   lastSeq: number;
   bootId: string | undefined;
 }
 
 export function createWallState(): WallState {
-  return { sessions: {}, usage: undefined, watchedRoots: [], lastSeq: 0, bootId: undefined };
+  return {
+    sessions: {},
+    usage: undefined,
+    watchedRoots: [],
+    limits: undefined,
+    lastSeq: 0,
+    bootId: undefined,
+  };
 }
 
 /** What the connection should do after a frame. */
@@ -40,6 +56,7 @@ export function applyFrame(state: WallState, frame: ServerFrame): FrameOutcome {
       state.sessions[session.sessionId] = { ...session, messages: keepRecent(session.messages) };
     state.usage = frame.usageTotals;
     state.watchedRoots = frame.watchedRoots;
+    state.limits = frame.limits;
     state.lastSeq = frame.seq;
     return 'applied';
   }
@@ -78,6 +95,11 @@ export function applyFrame(state: WallState, frame: ServerFrame): FrameOutcome {
     case 'session_remove':
       delete state.sessions[frame.sessionId];
       break;
+    case 'limits': {
+      const { type: _type, seq: _seq, ...limits } = frame;
+      state.limits = limits;
+      break;
+    }
     case 'usage_totals': {
       const { type: _type, seq: _seq, ...usage } = frame;
       state.usage = usage;
