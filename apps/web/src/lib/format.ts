@@ -30,3 +30,47 @@ export function projectName(path: string | undefined): string {
   const parts = path.split(/[\\/]/).filter(Boolean);
   return parts[parts.length - 1] ?? path;
 }
+
+const integer = new Intl.NumberFormat('en');
+
+/** Exact integers with thousands separators, as the usage tables show them. */
+export function formatInteger(value: number): string {
+  return integer.format(value);
+}
+
+/** Dollars to the cent; amounts under a cent keep four decimals so a cheap call does not read $0.00. */
+export function formatCost(value: number): string {
+  if (value !== 0 && Math.abs(value) < 0.01) return `$${value.toFixed(4)}`;
+  return usd.format(value);
+}
+
+/** A byte count for people: 512 B, 14.2 KB, 2.0 MB. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** Local date and time, e.g. "24 Nov 2026, 15:04:05". */
+export function formatDateTime(iso: string | undefined): string {
+  if (!iso) return '—';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '—';
+  return date.toLocaleString('en-GB', {
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
+}
+
+/** Time of day only, for transcript rows. */
+export function formatTime(iso: string | undefined): string {
+  if (!iso) return '';
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime())
+    ? ''
+    : date.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}

@@ -99,3 +99,11 @@ export function renderMarkdown(text: string): string {
     ALLOW_DATA_ATTR: false,
   });
 }
+
+/** Highlighted code (a tool call's input) through the same sanitizer as markdown. */
+export function renderCode(code: string, language?: string): string {
+  return DOMPurify.sanitize(highlightCode(code, language).html, {
+    ALLOWED_TAGS: ['span'],
+    ALLOWED_ATTR: ['class'],
+  });
+}

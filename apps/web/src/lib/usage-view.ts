@@ -214,6 +214,16 @@ export function stackedCost(daily: UsagePeriodReport, by: Grouping, days?: reado
   };
 }
 
+/** A column of a usage table; its key is also the CSV/JSON field. */
+export interface TableColumn {
+  key: SortColumn;
+  label: string;
+  numeric?: boolean;
+  format?: (row: UsageRow) => string;
+  /** What the totals row shows in this column (token and cost columns). */
+  total?: (totals: UsageFields) => string;
+}
+
 export interface ExportColumn {
   key: keyof UsageRow;
   label: string;
