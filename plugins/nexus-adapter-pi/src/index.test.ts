@@ -10,8 +10,12 @@ const NOTES = fixture(
   '--home-dev-notes--/2025-11-20T16-05-00-000Z_5d1e1b52-90c4-4c4b-8a3f-2f2c9e7b0a61.jsonl',
 );
 const SHOP_ID = 'pi:0195f0c2-7b1e-7c55-9d1a-3e8c5b2a4f10';
+// Real: the head of pi's own test fixture large-session.jsonl (pi-mono, Nov 2025), version 1.
+const REAL = fixture(
+  '--Users-badlogic-workspaces-pi-mono--/2025-11-11T13-33-31-925Z_real-pi-mono-session.jsonl',
+);
 
-testAdapter({ adapter: () => pi(), fixtures: [SHOP, NOTES] });
+testAdapter({ adapter: () => pi(), fixtures: [SHOP, NOTES, REAL] });
 
 const ofType = <T extends NormalizedEvent['type']>(events: NormalizedEvent[], type: T) =>
   events.filter((event): event is Extract<NormalizedEvent, { type: T }> => event.type === type);
@@ -191,8 +195,47 @@ describe('pi adapter', () => {
       cacheReadTokens: 0,
       reasoningOutputTokens: 0,
       costUsd: 0.03675,
-      dedupKey: 'pi:5d1e1b52-90c4-4c4b-8a3f-2f2c9e7b0a61:366',
+      dedupKey: 'pi:5d1e1b52-90c4-4c4b-8a3f-2f2c9e7b0a61:ts:1763654720000',
     });
     expect(ofType(events, 'message').map((m) => m.id)).toEqual(['offset-199:0', 'offset-366:0']);
+  });
+
+  it("reads a real session from pi's repository: a copied line counts once, a zero-usage call not at all", async () => {
+    const { events, issues } = await readFileEvents(pi(), REAL);
+    expect(issues).toEqual([]);
+    const calls = mergeUsageEvents(ofType(events, 'usage'));
+    expect(
+      calls.map((call) => [
+        call.dedupKey,
+        call.model,
+        call.inputTokens,
+        call.outputTokens,
+        call.cacheReadTokens,
+        call.cacheCreationTokens,
+        call.costUsd,
+        call.projectPath,
+      ]),
+    ).toEqual([
+      [
+        'pi:real-pi-mono-session:ts:1763681630793',
+        'claude-sonnet-4-5',
+        3,
+        191,
+        0,
+        1684,
+        0.009189,
+        '/Users/badlogic/workspaces/pi-mono',
+      ],
+      [
+        'pi:real-pi-mono-session:ts:1763681634589',
+        'claude-sonnet-4-5',
+        7,
+        231,
+        1684,
+        9518,
+        0.0396837,
+        '/Users/badlogic/workspaces/pi-mono',
+      ],
+    ]);
   });
 });

@@ -83,6 +83,16 @@ function toolCallSummary(name: string, args: unknown): string {
   return oneLine(typeof salient === 'string' ? `${name}: ${salient}` : name);
 }
 
+/**
+ * Entry ids are unique within a session (pi checks for collisions when it makes them). Version-1 entries
+ * have none; the response's own millisecond timestamp then names the call, so a copied line counts once.
+ */
+function callKey(entry: Json, message: Json, position: LinePosition): string {
+  const id = text(entry.id);
+  if (id) return id;
+  return typeof message.timestamp === 'number' ? `ts:${message.timestamp}` : String(position.byteOffset);
+}
+
 /** `--home-me-proj--/2026-01-02T03-04-05-678Z_<uuid>.jsonl` is session `pi:<uuid>`. Nothing else is a session. */
 export function classifyPiFile(relativePath: string): LogFileInfo | null {
   const parts = relativePath.split('/');
@@ -171,8 +181,7 @@ function createPiParser(file: LogFileRef, context: ParseContext) {
       cacheReadTokens: cacheRead,
       reasoningOutputTokens: 0,
       ...(costUsd === undefined ? {} : { costUsd }),
-      // Entry ids are unique within a session file (pi checks for collisions when it makes them).
-      dedupKey: `${sessionId}:${text(entry.id) ?? position.byteOffset}`,
+      dedupKey: `${sessionId}:${callKey(entry, message, position)}`,
     });
   };
 
