@@ -327,4 +327,64 @@ describe('OpenClaw SQLite store', () => {
       /has no transcript_events table of OpenClaw's shape/,
     );
   });
+
+  it('reads reset/deletion archives and cold archives once: history moved out of transcript_events', () => {
+    // A session read live first, then deleted by OpenClaw: its rows become a compressed archive.
+    addSession(writer, SESSION, { activeAt: NOW });
+    const lines = [header, ...realLines()];
+    addEvents(writer, SESSION, lines);
+    const store = open();
+    const live = readAll(store);
+    writer.prepare('DELETE FROM transcript_events WHERE session_id = ?').run(SESSION);
+    writer
+      .prepare(
+        "INSERT INTO session_transcript_archives (session_id, generation, session_key, reason, encoding, archive_blob, archive_sha256, archive_name, created_at) VALUES (?, 'g1', ?, 'deleted', 'zstd', ?, ?, ?, ?)",
+      )
+      .run(
+        SESSION,
+        `agent:main:${SESSION}`,
+        Buffer.from(compress(Buffer.from(`${lines.join('\n')}\n`), 1)),
+        'a'.repeat(64),
+        `${SESSION}.jsonl.deleted.2026-04-17T12-00-00.000Z.zst`,
+        NOW,
+      );
+    // A cold session never seen live: its transcript is only in sessions/cold/<sha256>.jsonl.zst.
+    const coldId = 'c01dc01d-0000-4000-8000-000000000001';
+    addSession(writer, coldId, { activeAt: NOW - 40 * 24 * 60 * MINUTE });
+    const coldLines = [
+      JSON.stringify({
+        type: 'session',
+        version: 3,
+        id: coldId,
+        timestamp: '2026-03-01T09:00:00.000Z',
+        cwd: '/srv/cold',
+      }),
+      bigReply('c0000001', 4321, 'Archived long ago.'),
+    ];
+    const coldName = `${'b'.repeat(64)}.jsonl.zst`;
+    const coldFile = join(dir, 'state/agents/main/sessions/cold', coldName);
+    mkdirSync(join(coldFile, '..'), { recursive: true });
+    writeFileSync(coldFile, compress(Buffer.from(`${coldLines.join('\n')}\n`), 1));
+    writer
+      .prepare(
+        "INSERT INTO session_transcript_cold_archives (session_id, generation, archive_name, archive_sha256, event_count, raw_bytes, archive_bytes, last_seq, archived_at, storage) VALUES (?, 'g1', ?, ?, 2, 0, 0, 1, ?, 'file')",
+      )
+      .run(coldId, coldName, 'b'.repeat(64), NOW);
+
+    const later = readAll(store, live.cursor);
+    expect(later.cursor).toMatchObject({ archives: 1, cold: 1 });
+    expect(
+      mergeUsageEvents(usageOf([...live.events, ...later.events])).map((call) => [
+        call.dedupKey,
+        call.inputTokens,
+        call.projectPath,
+      ]),
+    ).toEqual([
+      [`openclaw:${SESSION}:72fca9ba`, 44608, '/home/xiao/projects/site'],
+      [`openclaw:${SESSION}:03449709`, 44771, '/home/xiao/projects/site'],
+      [`openclaw:${coldId}:c0000001`, 4321, '/srv/cold'],
+    ]);
+    // Read once: the next read has nothing new.
+    expect(readAll(store, later.cursor).events).toEqual([]);
+  });
 });

@@ -1,4 +1,5 @@
-import { basename, dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type {
   LineParser,
   LogFileInfo,
@@ -13,6 +14,8 @@ import type {
 import Database from 'better-sqlite3';
 import { decompress } from 'fzstd';
 
+/** Archives read per `read()`: each is a whole transcript. */
+const ARCHIVES_PER_READ = 16;
 /** OpenClaw's own bound on a compressed event (`MAX_COMPRESSED_EVENT_BYTES`). */
 const MAX_EVENT_BYTES = 4 * 1024 * 1024;
 const MINUTE = 60_000;
@@ -25,6 +28,10 @@ export interface StoreCursor {
   readonly rowid: number;
   readonly sessionId?: string;
   readonly seq?: number;
+  /** Last row id read of `session_transcript_archives` (reset and deletion archives). */
+  readonly archives?: number;
+  /** Last row id read of `session_transcript_cold_archives`. */
+  readonly cold?: number;
 }
 
 export interface SqliteStoreOptions {
@@ -68,6 +75,8 @@ export class OpenClawSqliteStore implements StoreReader {
   readonly #select: string;
   readonly #windows: Set<string>;
   readonly #nodes: Set<string>;
+  readonly #archives: Set<string>;
+  readonly #cold: Set<string>;
 
   constructor(path: string, lines: NexusAdapter, context: ParseContext, options: SqliteStoreOptions = {}) {
     this.#path = path;
@@ -93,6 +102,8 @@ export class OpenClawSqliteStore implements StoreReader {
     }`;
     this.#windows = columnsOf(this.#db, 'session_windows');
     this.#nodes = columnsOf(this.#db, 'session_nodes');
+    this.#archives = columnsOf(this.#db, 'session_transcript_archives');
+    this.#cold = columnsOf(this.#db, 'session_transcript_cold_archives');
   }
 
   #file(sessionId: string): LogFileRef {
@@ -158,6 +169,7 @@ export class OpenClawSqliteStore implements StoreReader {
   read(cursor: unknown, options: { readonly maxRecords?: number } = {}): StoreBatch {
     const limit = options.maxRecords ?? 2000;
     let from = 0;
+    let restarted = false;
     const saved = cursor as StoreCursor | undefined;
     if (saved && Number.isInteger(saved.rowid) && saved.rowid > 0) {
       const at = this.#db
@@ -166,7 +178,10 @@ export class OpenClawSqliteStore implements StoreReader {
       // The row the cursor points at is gone or is another event: rows were deleted or renumbered (VACUUM).
       // Start over; the ledger keeps one row per call, so nothing is counted twice.
       if (at && at.session_id === saved.sessionId && at.seq === saved.seq) from = saved.rowid;
-      else this.#parsers.clear();
+      else {
+        restarted = true;
+        this.#parsers.clear();
+      }
     }
     const rows = this.#db
       .prepare(`SELECT ${this.#select} FROM transcript_events WHERE rowid > ? ORDER BY rowid LIMIT ?`)
@@ -184,15 +199,117 @@ export class OpenClawSqliteStore implements StoreReader {
       entry.events.push(...events);
     }
     const last = rows.at(-1);
+    const position: StoreCursor = last
+      ? { rowid: last.rowid, sessionId: last.session_id, seq: last.seq }
+      : saved && from > 0
+        ? { rowid: saved.rowid, sessionId: saved.sessionId, seq: saved.seq }
+        : { rowid: 0 };
+    let archives = restarted ? 0 : (saved?.archives ?? 0);
+    let cold = restarted ? 0 : (saved?.cold ?? 0);
+    let moreArchives = false;
+    // Archives are read once the live rows are caught up: they hold history OpenClaw moved out of
+    // transcript_events (its entries keep their ids, so usage already counted is not counted again).
+    if (rows.length < limit) {
+      const read = this.#readArchives(archives, cold, bySession);
+      ({ archives, cold } = read);
+      moreArchives = read.more;
+    }
     return {
       sessions: [...bySession.values()],
-      cursor: last
-        ? { rowid: last.rowid, sessionId: last.session_id, seq: last.seq }
-        : saved && from > 0
-          ? saved
-          : { rowid: 0 },
-      more: rows.length === limit,
+      cursor: { ...position, ...(archives > 0 ? { archives } : {}), ...(cold > 0 ? { cold } : {}) },
+      more: rows.length === limit || moreArchives,
     };
+  }
+
+  /** JSONL text of an archive: zstd frames are recognised by their magic number, anything else is text. */
+  #archiveText(bytes: Uint8Array, what: string): string | undefined {
+    try {
+      const zstd = bytes[0] === 0x28 && bytes[1] === 0xb5 && bytes[2] === 0x2f && bytes[3] === 0xfd;
+      const raw = zstd ? decompress(bytes) : bytes;
+      return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
+    } catch (error) {
+      this.#context.report({
+        code: 'NEXUS_PARSE_INVALID_JSON',
+        message: `${what} could not be decoded: ${(error as Error).message}`,
+        file: this.#path,
+      });
+      return undefined;
+    }
+  }
+
+  /** Parse an archived transcript; lines that are not transcript entries (restore metadata) give nothing. */
+  #addArchive(sessionId: string, text: string, bySession: Map<string, StoreSessionEvents>): void {
+    const parser = this.#lines.createParser(this.#file(sessionId), this.#context);
+    const { tool: _tool, path: _path, root: _root, ...info } = this.#file(sessionId);
+    const entry = bySession.get(sessionId) ?? { file: info, events: [] };
+    bySession.set(sessionId, entry);
+    let offset = 0;
+    for (const line of text.split('\n')) {
+      const trimmed = line.replace(/\r$/, '');
+      if (trimmed.trim() !== '') entry.events.push(...parser.parseLine(trimmed, { byteOffset: offset }));
+      offset += Buffer.byteLength(line) + 1;
+    }
+  }
+
+  #readArchives(
+    archivesFrom: number,
+    coldFrom: number,
+    bySession: Map<string, StoreSessionEvents>,
+  ): { archives: number; cold: number; more: boolean } {
+    let archives = archivesFrom;
+    let cold = coldFrom;
+    let budget = ARCHIVES_PER_READ;
+    if (this.#archives.has('archive_blob')) {
+      const rows = this.#db
+        .prepare(
+          'SELECT rowid, session_id, archive_blob FROM session_transcript_archives WHERE rowid > ? ORDER BY rowid LIMIT ?',
+        )
+        .all(archives, budget) as Array<{ rowid: number; session_id: string; archive_blob: Uint8Array }>;
+      for (const row of rows) {
+        const text = this.#archiveText(row.archive_blob, `Archive of ${row.session_id}`);
+        if (text !== undefined) this.#addArchive(row.session_id, text, bySession);
+        archives = row.rowid;
+      }
+      budget -= rows.length;
+    }
+    if (budget > 0 && this.#cold.has('archive_name')) {
+      const rows = this.#db
+        .prepare(
+          `SELECT rowid, session_id, archive_name, storage, archive_blob FROM session_transcript_cold_archives
+            WHERE rowid > ? ORDER BY rowid LIMIT ?`,
+        )
+        .all(cold, budget) as Array<{
+        rowid: number;
+        session_id: string;
+        archive_name: string;
+        storage: string;
+        archive_blob: Uint8Array | null;
+      }>;
+      // A database in a folder named `agent` keeps cold archives in its sibling `sessions/cold/`.
+      const folder =
+        basename(dirname(this.#path)) === 'agent'
+          ? join(dirname(dirname(this.#path)), 'sessions', 'cold')
+          : join(dirname(this.#path), 'cold');
+      for (const row of rows) {
+        let bytes: Uint8Array | undefined = row.archive_blob ?? undefined;
+        if (!bytes && row.storage === 'file' && !row.archive_name.includes('/')) {
+          try {
+            bytes = readFileSync(join(folder, row.archive_name));
+          } catch (error) {
+            this.#context.report({
+              code: 'NEXUS_PARSE_MISSING_FIELD',
+              message: `Cold archive ${row.archive_name} of ${row.session_id} is missing: ${(error as Error).message}`,
+              file: this.#path,
+            });
+          }
+        }
+        const text = bytes && this.#archiveText(bytes, `Cold archive ${row.archive_name}`);
+        if (text !== undefined) this.#addArchive(row.session_id, text, bySession);
+        cold = row.rowid;
+      }
+      budget -= rows.length;
+    }
+    return { archives, cold, more: budget <= 0 };
   }
 
   /**
