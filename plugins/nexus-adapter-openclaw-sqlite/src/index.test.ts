@@ -198,6 +198,22 @@ describe('OpenClaw SQLite store', () => {
     expect(classifyOpenClawStore('main/sessions/x.jsonl')).toBeNull();
     const adapter = openclawSqlite();
     expect(adapter.id).toBe('openclaw');
+    expect(
+      adapter.classifyFile('main/sessions/abc.jsonl.deleted.2026-04-17T12-00-00.000Z.zst', {
+        path: '/s/agents',
+        role: 'live',
+      }),
+    ).toBeNull();
+    expect(
+      adapter.classifyFile('main/sessions/abc.jsonl.deleted.2026-04-17T12-00-00.000Z', {
+        path: '/s/agents',
+        role: 'live',
+      }),
+    ).toEqual({
+      sessionId: 'openclaw:abc',
+      kind: 'archive',
+      group: 'main',
+    });
     expect(adapter.classifyFile('main/sessions/abc.jsonl', { path: '/s/agents', role: 'live' })).toEqual({
       sessionId: 'openclaw:abc',
       kind: 'session',

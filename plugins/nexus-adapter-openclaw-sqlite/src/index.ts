@@ -40,7 +40,10 @@ export default function openclawSqlite(options: OpenClawSqliteOptions = {}): Nex
     ...(lines.color ? { color: lines.color } : {}),
     rootEnvVars: lines.rootEnvVars,
     resolveRoots: (environment) => lines.resolveRoots(environment),
-    classifyFile: (relativePath, root) => lines.classifyFile(relativePath, root),
+    // `*.jsonl.deleted.<ts>.zst` is a compressed copy of an archive the store reads from the database;
+    // read as lines it would only be noise.
+    classifyFile: (relativePath, root) =>
+      relativePath.endsWith('.zst') ? null : lines.classifyFile(relativePath, root),
     ...(lines.usageLineFilter ? { usageLineFilter: lines.usageLineFilter } : {}),
     createParser: (file, context) => lines.createParser(file, context),
     liveness: lines.liveness,
