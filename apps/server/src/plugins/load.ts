@@ -466,7 +466,16 @@ export async function loadAdapters(options: LoadAdaptersOptions): Promise<Loaded
     }
   }
 
-  for (const candidate of candidates) {
+  // Probe threads run side by side: loading ten plugins costs about as much as loading one.
+  const probes = candidates.map((candidate) =>
+    candidate.file && !candidate.problem
+      ? probe(candidate.file, candidate.options, timeoutMs).then(
+          () => undefined,
+          (error: unknown) => error,
+        )
+      : Promise.resolve(undefined),
+  );
+  for (const [index, candidate] of candidates.entries()) {
     const base = {
       name: candidate.name,
       source: candidate.source,
@@ -477,7 +486,8 @@ export async function loadAdapters(options: LoadAdaptersOptions): Promise<Loaded
       if (candidate.problem) throw candidate.problem;
       let value = candidate.value;
       if (candidate.file) {
-        await probe(candidate.file, candidate.options, timeoutMs);
+        const failed = await probes[index];
+        if (failed) throw failed;
         const module = (await withTimeout(
           import(pathToFileURL(candidate.file).href),
           timeoutMs,
