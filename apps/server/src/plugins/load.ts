@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { register } from 'node:module';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -82,6 +83,29 @@ export function defaultDiscoveryDirs(stateDir: string): string[] {
     dir = parent;
   }
   return dirs;
+}
+
+/** The resolve hook and what it maps `@nexus/parsers` to; absent when running from TypeScript sources. */
+function parsersFallback(): { hook: string; parsersUrl: string } | undefined {
+  const hook = new URL('./resolve-hook.js', import.meta.url);
+  if (!import.meta.url.endsWith('.js') || !existsSync(hook)) return undefined;
+  try {
+    return { hook: hook.href, parsersUrl: import.meta.resolve('@nexus/parsers') };
+  } catch {
+    return undefined;
+  }
+}
+
+let fallbackRegistered = false;
+
+/**
+ * A plugin written against the docs imports `@nexus/parsers`; installed on its own (`npm install --prefix
+ * ~/.nexus`, or a copied folder) it may have no copy of it. Lend it ours rather than fail to load it.
+ */
+function lendParsers(fallback: { hook: string; parsersUrl: string } | undefined): void {
+  if (!fallback || fallbackRegistered) return;
+  fallbackRegistered = true;
+  register(fallback.hook, { data: { parsersUrl: fallback.parsersUrl } });
 }
 
 class PluginError extends Error {
@@ -196,8 +220,10 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
  * top level) would otherwise freeze Nexus for good. The thread is terminated at the deadline.
  */
 function probe(file: string, options: unknown, timeoutMs: number): Promise<void> {
+  const fallback = parsersFallback();
   const source = `
     const { parentPort, workerData } = require('node:worker_threads');
+    if (workerData.hook) require('node:module').register(workerData.hook, { data: { parsersUrl: workerData.parsersUrl } });
     import(workerData.url).then(async (module) => {
       const exported = module.default;
       const adapter = typeof exported === 'function' ? await exported(workerData.options) : exported;
@@ -208,7 +234,11 @@ function probe(file: string, options: unknown, timeoutMs: number): Promise<void>
     try {
       worker = new Worker(source, {
         eval: true,
-        workerData: { url: pathToFileURL(file).href, options: structuredCloneable(options) },
+        workerData: {
+          url: pathToFileURL(file).href,
+          options: structuredCloneable(options),
+          ...(fallback ? { hook: fallback.hook, parsersUrl: fallback.parsersUrl } : {}),
+        },
         stdout: true,
         stderr: true,
         // The host's own flags (a test runner's source conditions, say) are not the plugin's business.
@@ -466,6 +496,7 @@ export async function loadAdapters(options: LoadAdaptersOptions): Promise<Loaded
     }
   }
 
+  if (candidates.some((candidate) => candidate.file)) lendParsers(parsersFallback());
   // Probe threads run side by side: loading ten plugins costs about as much as loading one.
   const probes = candidates.map((candidate) =>
     candidate.file && !candidate.problem
