@@ -403,4 +403,29 @@ describe('OpenClaw SQLite store', () => {
     // Read once: the next read has nothing new.
     expect(readAll(store, later.cursor).events).toEqual([]);
   });
+
+  it('reads the layout before compression (schema 8–22) and minimal layouts without window timestamps', () => {
+    const oldPath = join(dir, 'state/agents/legacy/agent/openclaw-agent.sqlite');
+    mkdirSync(join(oldPath, '..'), { recursive: true });
+    const old = new Database(oldPath);
+    old.exec(`CREATE TABLE session_nodes (session_key TEXT NOT NULL PRIMARY KEY, current_session_id TEXT NOT NULL);
+      CREATE TABLE session_windows (session_id TEXT NOT NULL PRIMARY KEY, session_key TEXT NOT NULL);
+      CREATE TABLE transcript_events (session_id TEXT NOT NULL, seq INTEGER NOT NULL, event_json TEXT NOT NULL,
+        created_at INTEGER NOT NULL, PRIMARY KEY (session_id, seq)) STRICT;`);
+    old.prepare("INSERT INTO session_nodes VALUES ('agent:legacy:main', ?)").run(SESSION);
+    old.prepare("INSERT INTO session_windows VALUES (?, 'agent:legacy:main')").run(SESSION);
+    const insert = old.prepare('INSERT INTO transcript_events VALUES (?, ?, ?, ?)');
+    [header, ...realLines()].forEach((line, seq) => insert.run(SESSION, seq, line, NOW - 3 * MINUTE));
+    old.close();
+    reader = openclawSqlite().store!.open(oldPath, { report: () => {} });
+    expect(mergeUsageEvents(usageOf(readAll(reader).events)).map((call) => call.dedupKey)).toEqual([
+      `openclaw:${SESSION}:72fca9ba`,
+      `openclaw:${SESSION}:03449709`,
+    ]);
+    // No window timestamps: the newest event says when the session was last written.
+    expect(reader.liveSessions(NOW)).toEqual([
+      { sessionId: `openclaw:${SESSION}`, kind: 'session', group: 'legacy' },
+    ]);
+    expect(reader.liveSessions(NOW + 7 * 60 * MINUTE)).toEqual([]);
+  });
 });

@@ -320,13 +320,19 @@ export class OpenClawSqliteStore implements StoreReader {
   liveSessions(now: number): LogFileInfo[] {
     const w = this.#windows;
     const n = this.#nodes;
-    const activity = [
+    const stamped = [
       w.has('transcript_updated_at') ? 'w.transcript_updated_at' : undefined,
       w.has('updated_at') ? 'w.updated_at' : undefined,
       n.has('last_activity_at') ? 'n.last_activity_at' : undefined,
       n.has('updated_at') ? 'n.updated_at' : undefined,
-      '(SELECT max(created_at) FROM transcript_events e WHERE e.session_id = w.session_id)',
     ].filter(Boolean);
+    // This runs every second: the windows' own timestamps are cheap; the newest event of each window is a
+    // scan of its rows, used only by layouts that keep no timestamps (pre-release development schemas).
+    const activity =
+      stamped.length > 0
+        ? stamped
+        : ['(SELECT max(created_at) FROM transcript_events e WHERE e.session_id = w.session_id)'];
+    const activeAt = `max(0, ${activity.map((column) => `coalesce(${column}, 0)`).join(', ')})`;
     const current = n.has('current_session_id')
       ? `JOIN session_nodes n ON n.current_session_id = w.session_id${n.has('archived_at') ? ' AND n.archived_at IS NULL' : ''}`
       : 'LEFT JOIN (SELECT NULL AS x) n ON 1';
@@ -335,10 +341,16 @@ export class OpenClawSqliteStore implements StoreReader {
       .prepare(
         `SELECT w.session_id AS id, ${w.has('status') ? 'w.status' : 'NULL'} AS status,
                 ${w.has('ended_at') ? 'w.ended_at' : 'NULL'} AS ended_at,
-                max(0, ${activity.map((column) => `coalesce(${column}, 0)`).join(', ')}) AS active_at
-           FROM session_windows w ${current}`,
+                ${activeAt} AS active_at
+           FROM session_windows w ${current}
+          WHERE ${activeAt} >= ?`,
       )
-      .all() as Array<{ id: string; status: string | null; ended_at: number | null; active_at: number }>;
+      .all(now - this.#options.recentWindowMs) as Array<{
+      id: string;
+      status: string | null;
+      ended_at: number | null;
+      active_at: number;
+    }>;
     return rows
       .filter((row) => {
         if (row.ended_at !== null) return false;
