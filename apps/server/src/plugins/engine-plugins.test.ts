@@ -5,6 +5,8 @@ import type { NexusAdapter } from '@nexus/parsers';
 import Database from 'better-sqlite3';
 import { AGENT_SCHEMA } from 'nexus-adapter-openclaw-sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { collectFrames, openSocket, silentLogger, testOptions } from '../../test/helpers.js';
+import { createApp } from '../app.js';
 import { createEngineRuntime, type Engine } from '../engine.js';
 import { runUsageCommand } from '../usage/usage-command.js';
 import { loadHostAdapters } from './host.js';
@@ -120,11 +122,35 @@ describe('plugins in the running Nexus', () => {
     ).toEqual([['nexus-adapter-pi', 'loaded', 'pi']]);
     const running = await startEngine(adapters);
     await waitFor(() => running.runtime.sessions().some((s) => s.sessionId === `pi:${session}`));
-    const card = running.runtime.snapshot().sessions.find((s) => s.sessionId === `pi:${session}`)!;
+    // What the wall gets: the init frame of a WebSocket client.
+    const nexus = await createApp({
+      options: testOptions(),
+      runtime: running.runtime,
+      logger: silentLogger,
+      plugins: running.plugins,
+    });
+    await nexus.app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = nexus.app.server.address() as { port: number };
+    const socket = await openSocket(`ws://127.0.0.1:${port}/ws`);
+    const frames = collectFrames(socket);
+    await waitFor(() => frames.length >= 2);
+    const init = frames[1] as {
+      type: string;
+      sessions: Array<{
+        sessionId: string;
+        tool: string;
+        messages: Array<{ role: string; content: string }>;
+      }>;
+    };
+    expect(init.type).toBe('init');
+    const card = init.sessions.find((s) => s.sessionId === `pi:${session}`)!;
+    expect(card.tool).toBe('pi');
     expect(card.messages.map((m) => `${m.role}: ${m.content}`)).toEqual([
       'user: rename the cart module',
       'assistant: Renamed cart/ to basket/.',
     ]);
+    socket.close();
+    await nexus.app.close();
     await waitFor(() => running.runtime.backfill().status === 'done');
     await waitFor(() => (running.runtime.snapshot().usageTotals.byTool.pi?.totalTokens ?? 0) === 1500);
     await running.runtime.close();
