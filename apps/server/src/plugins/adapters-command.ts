@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import type { NexusAdapter } from '@nexus/parsers';
 import { BUNDLED_PLUGINS, defaultAdapters } from './defaults.js';
 import { type LoadAdaptersOptions, loadAdapters, type PluginReport } from './load.js';
+import { findStores } from './store-host.js';
 
 export const ADAPTERS_HELP = `Usage: nexus adapters [--json] [--config <file>]
 
@@ -22,6 +23,8 @@ export interface AdapterListing extends PluginReport {
   readonly roots?: Array<{ path: string; role: 'live' | 'history'; exists: boolean }>;
   readonly rootEnvVars?: readonly string[];
   readonly store?: boolean;
+  /** Databases found for an adapter with a store. */
+  readonly databases?: string[];
 }
 
 export interface AdaptersCommandIo {
@@ -46,6 +49,7 @@ export async function listAdapters(
   });
   const byId = new Map(loaded.adapters.map((adapter) => [adapter.id, adapter]));
   const environment = { env, homeDir: env.HOME || homedir(), exists: existsSync };
+  const stores = await findStores(loaded.adapters, environment);
   return loaded.reports.map((report) => {
     const adapter = report.adapterId && report.status === 'loaded' ? byId.get(report.adapterId) : undefined;
     if (!adapter) return report;
@@ -56,6 +60,9 @@ export async function listAdapters(
         .map((root) => ({ path: root.path, role: root.role, exists: existsSync(root.path) })),
       rootEnvVars: adapter.rootEnvVars,
       store: adapter.store !== undefined,
+      ...(adapter.store
+        ? { databases: stores.filter((found) => found.adapter === adapter).map((found) => found.path) }
+        : {}),
     };
   });
 }
@@ -76,7 +83,12 @@ function table(listings: readonly AdapterListing[], home: string): string {
       lines.push(
         `    ${root.role === 'live' ? 'watches' : 'history'} ${tilde(root.path)}${root.exists ? '' : '  (not there yet)'}`,
       );
-    if (item.store) lines.push('    also reads session databases found under these folders');
+    if (item.store)
+      lines.push(
+        item.databases?.length
+          ? `    reads ${item.databases.map(tilde).join(', ')}`
+          : '    also reads session databases found under these folders (none yet)',
+      );
     if (item.rootEnvVars?.length)
       lines.push(`    override with ${item.rootEnvVars.map((name) => `$${name}`).join(', ')}`);
     if (item.runtime?.disabled) lines.push(`    switched off: ${item.runtime.reason}`);

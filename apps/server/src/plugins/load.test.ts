@@ -308,13 +308,14 @@ describe('nexus adapters', () => {
   it('lists built-ins and plugins with roots and problems, as JSON, and exits 1 when a plugin failed', async () => {
     installPackage('state', 'nexus-adapter-good', pluginSource('good'));
     installPackage('state', 'nexus-adapter-future', pluginSource('future', 3));
+    write('.openclaw/agents/main/agent/openclaw-agent.sqlite', '');
     let out = '';
     const code = await runAdaptersCommand(
       ['--json'],
       {
         stdout: { write: (chunk: string) => (out += chunk) } as unknown as NodeJS.WritableStream,
         stderr: process.stderr,
-        env: { HOME: '/home/ana' },
+        env: { HOME: dir },
         stateDir: join(dir, 'state'),
       },
       { discoveryDirs: [join(dir, 'state')] },
@@ -332,8 +333,13 @@ describe('nexus adapters', () => {
       name: 'nexus-adapter-good',
       source: 'discovered',
       version: '1.2.3',
-      roots: [{ path: '/home/ana/.good', role: 'live', exists: false }],
+      roots: [{ path: join(dir, '.good'), role: 'live', exists: false }],
       runtime: { faults: 0, disabled: false },
+    });
+    expect(listing[2]).toMatchObject({
+      adapterId: 'openclaw',
+      store: true,
+      databases: [join(dir, '.openclaw/agents/main/agent/openclaw-agent.sqlite')],
     });
   });
 });

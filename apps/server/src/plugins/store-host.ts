@@ -81,7 +81,7 @@ function identity(path: string): { dev: string; ino: string } {
 }
 
 /** Store files (e.g. OpenClaw's `openclaw-agent.sqlite`) under the adapters' live roots. */
-async function findStores(
+export async function findStores(
   adapters: readonly NexusAdapter[],
   environment: RootEnvironment,
 ): Promise<Array<{ adapter: NexusAdapter; path: string; root: string }>> {
