@@ -428,4 +428,29 @@ describe('OpenClaw SQLite store', () => {
     ]);
     expect(reader.liveSessions(NOW + 7 * 60 * MINUTE)).toEqual([]);
   });
+
+  it('decodes a checksummed level-1 frame as OpenClaw stores it', () => {
+    const json = readFileSync(
+      fileURLToPath(new URL('../fixtures/checksummed-event.json', import.meta.url)),
+      'utf8',
+    );
+    const frame = readFileSync(
+      fileURLToPath(new URL('../fixtures/checksummed-event.json.zst', import.meta.url)),
+    );
+    expect(frame[4]! & 0b100).toBe(0b100); // the frame header's checksum flag
+    addSession(writer, SESSION, { activeAt: NOW });
+    addEvents(writer, SESSION, [header]);
+    writer
+      .prepare(
+        'INSERT INTO transcript_events (session_id, seq, event_json, created_at, event_zstd, event_utf8_bytes, navigation_json) VALUES (?, 1, NULL, ?, ?, ?, \'{"version":1,"report":{"kind":"canonical"},"navigation":{},"reset":{},"model":{},"modelBytes":0,"modelWithoutCheckpointBytes":0,"withoutCustomDataBytes":0}\')',
+      )
+      .run(SESSION, NOW, frame, Buffer.byteLength(json));
+    const [call] = usageOf(readAll(open()).events);
+    expect([call?.dedupKey, call?.inputTokens, call?.outputTokens, call?.costUsd]).toEqual([
+      `openclaw:${SESSION}:c5c5c5c5`,
+      321,
+      654,
+      0.011,
+    ]);
+  });
 });
