@@ -415,7 +415,8 @@ describe('OpenClaw SQLite store', () => {
     old.prepare("INSERT INTO session_nodes VALUES ('agent:legacy:main', ?)").run(SESSION);
     old.prepare("INSERT INTO session_windows VALUES (?, 'agent:legacy:main')").run(SESSION);
     const insert = old.prepare('INSERT INTO transcript_events VALUES (?, ?, ?, ?)');
-    [header, ...realLines()].forEach((line, seq) => insert.run(SESSION, seq, line, NOW - 3 * MINUTE));
+    for (const [seq, line] of [header, ...realLines()].entries())
+      insert.run(SESSION, seq, line, NOW - 3 * MINUTE);
     old.close();
     reader = openclawSqlite().store!.open(oldPath, { report: () => {} });
     expect(mergeUsageEvents(usageOf(readAll(reader).events)).map((call) => call.dedupKey)).toEqual([
