@@ -454,4 +454,22 @@ describe('OpenClaw SQLite store', () => {
       0.011,
     ]);
   });
+
+  it('refuses, before decoding, a frame whose header asks for a huge window', () => {
+    addSession(writer, SESSION, { activeAt: NOW });
+    addEvents(writer, SESSION, [header]);
+    // Magic, flags (no single segment), window descriptor 0xf8: a 2 TiB window.
+    const hostile = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0xf8, 0x01, 0x00, 0x00]);
+    writer
+      .prepare(
+        'INSERT INTO transcript_events (session_id, seq, event_json, created_at, event_zstd, event_utf8_bytes, navigation_json) VALUES (?, 1, NULL, ?, ?, 2048, \'{"version":1,"report":{"kind":"canonical"},"navigation":{},"reset":{},"model":{},"modelBytes":0,"modelWithoutCheckpointBytes":0,"withoutCustomDataBytes":0}\')',
+      )
+      .run(SESSION, NOW, hostile);
+    const issues: ParseIssue[] = [];
+    reader = openclawSqlite().store!.open(dbPath, { report: (issue) => issues.push(issue) });
+    expect(readAll(reader).events.filter((e) => e.type === 'usage')).toEqual([]);
+    expect(issues.map((issue) => issue.message)).toEqual([
+      `Compressed transcript event ${SESSION}#1 could not be decoded: frame asks for a 2199023255552-byte window`,
+    ]);
+  });
 });

@@ -52,6 +52,37 @@ interface EventRow {
   readonly event_utf8_bytes?: number | null;
 }
 
+/** Largest window a frame may ask the decoder to allocate: OpenClaw's frames hold at most 4 MiB. */
+const MAX_WINDOW_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Refuse a frame whose header asks for more memory than any OpenClaw event needs, before decoding it: the
+ * decoder allocates the declared window (or content size) up front, so a corrupt header could ask for 2 GiB.
+ */
+function checkFrame(frame: Uint8Array): void {
+  if (frame.length < 6 || frame[0] !== 0x28 || frame[1] !== 0xb5 || frame[2] !== 0x2f || frame[3] !== 0xfd)
+    throw new Error('not a zstd frame');
+  const flags = frame[4]!;
+  const singleSegment = (flags >> 5) & 1;
+  const sizeField = flags >> 6;
+  const dictionaryBytes = [0, 1, 2, 4][flags & 3]!;
+  let window: number;
+  if (singleSegment) {
+    const sizeBytes = sizeField ? 1 << sizeField : 1;
+    let offset = 5 + dictionaryBytes;
+    window = 0;
+    for (let i = 0; i < Math.min(sizeBytes, 4); i++) window += frame[offset++]! * 2 ** (8 * i);
+    if (sizeBytes === 8 && (frame[offset] || frame[offset + 1] || frame[offset + 2] || frame[offset + 3]))
+      window = Number.POSITIVE_INFINITY;
+    if (sizeField === 1) window += 256;
+  } else {
+    const descriptor = frame[5]!;
+    const base = 2 ** (10 + (descriptor >> 3));
+    window = base + (base / 8) * (descriptor & 7);
+  }
+  if (window > MAX_WINDOW_BYTES) throw new Error(`frame asks for a ${window}-byte window`);
+}
+
 function columnsOf(db: Database.Database, table: string): Set<string> {
   const rows = db.prepare('SELECT name FROM pragma_table_info(?)').all(table) as Array<{ name: string }>;
   return new Set(rows.map((row) => row.name));
@@ -126,9 +157,8 @@ export class OpenClawSqliteStore implements StoreReader {
     try {
       if (expected !== undefined && (expected < 1 || expected > MAX_EVENT_BYTES))
         throw new Error(`recorded size ${expected} is out of bounds`);
-      // With the recorded size, decompression writes into a buffer of exactly that size: a corrupt frame
-      // cannot make it allocate more.
-      const bytes = expected === undefined ? decompress(frame) : decompress(frame, new Uint8Array(expected));
+      checkFrame(frame);
+      const bytes = decompress(frame);
       if (expected !== undefined && bytes.byteLength !== expected)
         throw new Error(`frame holds ${bytes.byteLength} bytes, ${expected} recorded`);
       return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
