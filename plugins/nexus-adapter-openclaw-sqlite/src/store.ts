@@ -54,12 +54,14 @@ interface EventRow {
 
 /** Largest window a frame may ask the decoder to allocate: OpenClaw's frames hold at most 4 MiB. */
 const MAX_WINDOW_BYTES = 8 * 1024 * 1024;
+/** …and an archive, a whole transcript (OpenClaw keeps transcripts above 64 MiB out of cold storage). */
+const MAX_ARCHIVE_WINDOW_BYTES = 256 * 1024 * 1024;
 
 /**
  * Refuse a frame whose header asks for more memory than any OpenClaw event needs, before decoding it: the
  * decoder allocates the declared window (or content size) up front, so a corrupt header could ask for 2 GiB.
  */
-function checkFrame(frame: Uint8Array): void {
+function checkFrame(frame: Uint8Array, limit = MAX_WINDOW_BYTES): void {
   if (frame.length < 6 || frame[0] !== 0x28 || frame[1] !== 0xb5 || frame[2] !== 0x2f || frame[3] !== 0xfd)
     throw new Error('not a zstd frame');
   const flags = frame[4]!;
@@ -80,7 +82,7 @@ function checkFrame(frame: Uint8Array): void {
     const base = 2 ** (10 + (descriptor >> 3));
     window = base + (base / 8) * (descriptor & 7);
   }
-  if (window > MAX_WINDOW_BYTES) throw new Error(`frame asks for a ${window}-byte window`);
+  if (window > limit) throw new Error(`frame asks for a ${window}-byte window`);
 }
 
 function columnsOf(db: Database.Database, table: string): Set<string> {
@@ -255,6 +257,7 @@ export class OpenClawSqliteStore implements StoreReader {
   #archiveText(bytes: Uint8Array, what: string): string | undefined {
     try {
       const zstd = bytes[0] === 0x28 && bytes[1] === 0xb5 && bytes[2] === 0x2f && bytes[3] === 0xfd;
+      if (zstd) checkFrame(bytes, MAX_ARCHIVE_WINDOW_BYTES);
       const raw = zstd ? decompress(bytes) : bytes;
       return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
     } catch (error) {
