@@ -219,31 +219,45 @@ function gapBlock(lastActivity: number, nextActivity: number, duration: number):
  * its heaviest sessions. `entries` need not be sorted.
  */
 export function identifyBlocks(entries: readonly BlockEntry[], options: IdentifyBlocksOptions): UsageBlock[] {
+  const cutter = blockCutter(options);
+  for (const entry of [...entries].sort((a, b) => a.ts - b.ts)) cutter.push(entry);
+  return cutter.finish();
+}
+
+/**
+ * The cutting of {@link identifyBlocks} for calls that arrive in time order, holding only the
+ * current block's calls: a report streams the ledger through it instead of loading all history.
+ */
+function blockCutter(options: IdentifyBlocksOptions) {
   const duration = durationMs(options.sessionDurationHours);
   const top = options.topSessions ?? 5;
-  const sorted = [...entries].sort((a, b) => a.ts - b.ts);
   const blocks: UsageBlock[] = [];
   let start: number | undefined;
   let current: BlockEntry[] = [];
-  for (const entry of sorted) {
-    if (start === undefined) {
-      start = floorToUtcHour(entry.ts);
-      current = [entry];
-      continue;
-    }
-    const previous = current[current.length - 1]!;
-    const sinceLast = entry.ts - previous.ts;
-    if (entry.ts - start > duration || sinceLast > duration) {
-      blocks.push(makeBlock(start, current, options.now, duration, top));
-      if (sinceLast > duration) blocks.push(gapBlock(previous.ts, entry.ts, duration));
-      start = floorToUtcHour(entry.ts);
-      current = [entry];
-    } else {
-      current.push(entry);
-    }
-  }
-  if (start !== undefined) blocks.push(makeBlock(start, current, options.now, duration, top));
-  return blocks;
+  return {
+    push(entry: BlockEntry): void {
+      if (start === undefined) {
+        start = floorToUtcHour(entry.ts);
+        current = [entry];
+        return;
+      }
+      const previous = current[current.length - 1]!;
+      const sinceLast = entry.ts - previous.ts;
+      if (entry.ts - start > duration || sinceLast > duration) {
+        blocks.push(makeBlock(start, current, options.now, duration, top));
+        if (sinceLast > duration) blocks.push(gapBlock(previous.ts, entry.ts, duration));
+        start = floorToUtcHour(entry.ts);
+        current = [entry];
+      } else {
+        current.push(entry);
+      }
+    },
+    finish(): UsageBlock[] {
+      if (start !== undefined) blocks.push(makeBlock(start, current, options.now, duration, top));
+      start = undefined;
+      return blocks;
+    },
+  };
 }
 
 /** Options of {@link blocksReport}. */
@@ -278,6 +292,8 @@ function costColumn(mode: CostMode): string {
   return 'coalesce(cost_log, cost_calc)';
 }
 
+// `+tool` keeps SQLite off the (tool, dedup_key) index: without statistics it would pick it over the
+// time index and read every call of the tool instead of the few in the time range.
 const ENTRY_COLUMNS = `ts, session_id, tool, project_path, model, input, output, cache_creation, cache_read, reasoning`;
 
 type EntryRow = [number, string, string, string, string, number, number, number, number, number, number];
@@ -347,7 +363,7 @@ export function blocksReport(ledger: LedgerReader, options: BlocksReportOptions 
   const clauses: string[] = [];
   const params: unknown[] = [];
   if (tool !== null) {
-    clauses.push('tool = ?');
+    clauses.push('+tool = ?');
     params.push(tool);
   }
   if (range.from !== undefined) {
@@ -363,8 +379,10 @@ export function blocksReport(ledger: LedgerReader, options: BlocksReportOptions 
       `SELECT ${ENTRY_COLUMNS}, ${cost} FROM usage WHERE ${clauses.join(' AND ') || '1'} ORDER BY ts, id`,
     )
     .raw()
-    .all(...params) as EntryRow[];
-  let blocks = identifyBlocks(rows.map(toEntry), { now, sessionDurationHours: hours });
+    .iterate(...params) as IterableIterator<EntryRow>;
+  const cutter = blockCutter({ now, sessionDurationHours: hours });
+  for (const row of rows) cutter.push(toEntry(row));
+  let blocks = cutter.finish();
   if (options.activeOnly) blocks = blocks.filter((block) => block.isActive);
   return {
     tool,
@@ -386,7 +404,7 @@ function unpriced(
   return ledger.db
     .prepare(
       `SELECT DISTINCT model FROM usage WHERE priced = 0 AND model <> ''${extra} AND ts >= ? AND ts < ?${
-        tool === null ? '' : ' AND tool = ?'
+        tool === null ? '' : ' AND +tool = ?'
       } ORDER BY 1`,
     )
     .pluck()
@@ -414,7 +432,7 @@ export function activeBlock(ledger: LedgerReader, options: ActiveBlockOptions = 
   const cost = costColumn(options.mode ?? 'auto');
   const duration = durationMs(options.sessionDurationHours);
   const now = options.now ?? Date.now();
-  const toolClause = tool === null ? '' : ' AND tool = ?';
+  const toolClause = tool === null ? '' : ' AND +tool = ?';
   const toolParams = tool === null ? [] : [tool];
   const newest = ledger.db
     .prepare(`SELECT MAX(ts) FROM usage WHERE ts <= ?${toolClause}`)
@@ -471,7 +489,7 @@ export function windowSessions(ledger: LedgerReader, options: WindowSessionsOpti
   const rows = ledger.db
     .prepare(
       `SELECT session_id, tool, MAX(project_path), SUM(input + output + cache_creation + cache_read), SUM(${cost})
-       FROM usage WHERE ts >= ? AND ts < ?${options.tool === null ? '' : ' AND tool = ?'}
+       FROM usage WHERE ts >= ? AND ts < ?${options.tool === null ? '' : ' AND +tool = ?'}
        GROUP BY tool, session_id`,
     )
     .raw()
