@@ -147,15 +147,16 @@ describe('plan limits in the server', () => {
 
     // Codex reports again while it runs: a limits frame with the new figure.
     appendFileSync(join(home, CODEX), codexLimits(0, 57.5));
-    await waitFor(() =>
+    // Recomputes are coalesced to one per 5 s: allow for that.
+    const reported = () =>
       frames.some(
         (f) =>
           f.type === 'limits' &&
           (f as unknown as LimitsSnapshot).windows.some(
             (w) => w.window === 'primary' && w.usedPercent === 57.5,
           ),
-      ),
-    );
+      );
+    await waitFor(reported, 15_000);
     const frame = frames.find((f) => f.type === 'limits')!;
     expect(validateServerFrame(frame)).toMatchObject({ ok: true });
 

@@ -163,8 +163,8 @@ describe('LimitsService', () => {
     });
     service.changed();
     expect(updates).toHaveLength(1);
-    // Coalesced: the recompute runs one second after the previous one.
-    clock.advance(999);
+    // Coalesced: the recompute runs five seconds after the previous one.
+    clock.advance(4999);
     expect(updates).toHaveLength(1);
     clock.advance(1);
     expect(updates).toHaveLength(2);
@@ -199,7 +199,7 @@ describe('LimitsService', () => {
     expect(updates).toHaveLength(settled);
     setClaude([]);
     service.changed();
-    clock.advance(1000);
+    clock.advance(5000);
     expect(updates).toHaveLength(settled + 1);
     expect(updates.at(-1)!.windows).toEqual([]);
     service.close();

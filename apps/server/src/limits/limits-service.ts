@@ -23,7 +23,10 @@ export interface LimitsServiceOptions {
   readonly clock?: PollerClock;
   /** Recompute at least this often (the active block's projection moves with time). Default 15 s. */
   readonly refreshMs?: number;
-  /** At most one recompute per this long when changes pour in. Default 1 s. */
+  /**
+   * At most one recompute per this long when changes pour in. Default 5 s: a recompute reads the
+   * ledger on the event loop, and under a stream of calls the live path must not wait on it often.
+   */
   readonly coalesceMs?: number;
 }
 
@@ -67,7 +70,7 @@ export class LimitsService {
   /** A source or the ledger changed: recompute soon (coalesced). */
   changed(): void {
     if (this.#closed || this.#pending !== undefined) return;
-    const wait = this.#lastRun + (this.#options.coalesceMs ?? 1000) - this.#clock.now();
+    const wait = this.#lastRun + (this.#options.coalesceMs ?? 5000) - this.#clock.now();
     if (wait <= 0) {
       this.#run();
       return;

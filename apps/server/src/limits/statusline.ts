@@ -12,7 +12,9 @@ import {
 import type { LimitReading } from './readings.js';
 
 // This module stays light on purpose: Claude Code runs the statusline after every message and waits
-// for it, so it loads better-sqlite3 and nothing of Fastify, the parsers or the usage package.
+// for it, so it loads better-sqlite3 and nothing of Fastify, the parsers or the usage package (whose
+// import alone takes longer than the whole line). It reads two tables of the ledger directly:
+// `session_totals` and the quarter-hour `rollup` (ledger schema 4).
 
 export const STATUSLINE_HELP = `Usage: nexus statusline
 
@@ -68,13 +70,14 @@ function ledgerFigures(stateDir: string, sessionId: string | undefined, now: num
   let db: Database.Database | undefined;
   try {
     db = new Database(join(stateDir, 'usage.sqlite'), { readonly: true, fileMustExist: true });
+    // The ledger's per-session totals (schema 4), so a long session costs one row read.
     const session =
       sessionId === undefined
         ? undefined
         : (db
-            .prepare('SELECT SUM(coalesce(cost_log, cost_calc)) FROM usage WHERE session_id = ?')
+            .prepare("SELECT cost_auto FROM session_totals WHERE tool = 'claude-code' AND session_id = ?")
             .pluck()
-            .get(`claude-code:${sessionId}`) as number | null);
+            .get(`claude-code:${sessionId}`) as number | undefined);
     const day = new Date(now);
     const start = new Date(day.getFullYear(), day.getMonth(), day.getDate()).getTime();
     const end = new Date(day.getFullYear(), day.getMonth(), day.getDate() + 1).getTime();
@@ -84,7 +87,7 @@ function ledgerFigures(stateDir: string, sessionId: string | undefined, now: num
       .pluck()
       .get(Math.floor(start / 900_000), Math.floor(end / 900_000)) as number | null;
     return {
-      sessionCostUsd: session === undefined ? undefined : Math.max(0, session ?? 0),
+      sessionCostUsd: sessionId === undefined ? undefined : Math.max(0, session ?? 0),
       todayCostUsd: Math.max(0, today ?? 0),
     };
   } catch {
