@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import axe from 'axe-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.NEXUS_CHROMIUM ?? '/usr/bin/chromium';
 export const SCREENSHOT_DIR = fileURLToPath(new URL('../screenshots/', import.meta.url));
@@ -30,4 +32,55 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-dev-shm-usage',
     ],
   });
+}
+
+/** An axe-core finding the tests refuse: impact serious or critical. */
+export interface AxeFinding {
+  id: string;
+  impact: string;
+  help: string;
+  targets: string[];
+}
+
+/**
+ * Run axe-core in the page (evaluated over the DevTools protocol, so the page's CSP stays as it is)
+ * and return its serious and critical violations.
+ */
+export async function seriousAxeViolations(page: Page): Promise<AxeFinding[]> {
+  const installed = await page.evaluate(() => typeof (globalThis as { axe?: unknown }).axe === 'object');
+  if (!installed) await page.evaluate(axe.source);
+  // A string, because this package type-checks without the DOM library.
+  return (await page.evaluate(`(async () => {
+    const result = await axe.run(document, { resultTypes: ['violations'] });
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => ({
+        id: v.id,
+        impact: v.impact,
+        help: v.help,
+        targets: v.nodes.slice(0, 5).map((node) => node.target.join(' ')),
+      }));
+  })()`)) as AxeFinding[];
+}
+
+/**
+ * Record Content-Security-Policy violations from the first script on: a transcript that made the
+ * browser even try to run or load something shows up here, whether or not the policy stopped it.
+ */
+export async function recordCspViolations(page: Page): Promise<() => Promise<string[]>> {
+  await page.addInitScript({
+    content: `window.__cspViolations = [];
+      document.addEventListener('securitypolicyviolation', (event) =>
+        window.__cspViolations.push(event.violatedDirective + ' ' + event.blockedURI));`,
+  });
+  return () => page.evaluate(() => (globalThis as { __cspViolations?: string[] }).__cspViolations ?? []);
+}
+
+/** Screenshots of the page as it is, in the dark and the light theme (the system theme follows). */
+export async function screenshotBothThemes(page: Page, name: string, fullPage = true): Promise<void> {
+  for (const colorScheme of ['dark', 'light'] as const) {
+    await page.emulateMedia({ colorScheme });
+    await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}-${colorScheme}.png`), fullPage });
+  }
+  await page.emulateMedia({ colorScheme: null });
 }

@@ -4,7 +4,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveWebDir } from '../src/cli/serve.js';
 import { startTestServer } from '../test/helpers.js';
-import { launchChromium, SCREENSHOT_DIR } from './browser.js';
+import { launchChromium, screenshotBothThemes, seriousAxeViolations } from './browser.js';
 
 describe('dashboard shell in Chromium', () => {
   let browser: Browser;
@@ -40,7 +40,12 @@ describe('dashboard shell in Chromium', () => {
       .getByTestId('connection-status')
       .filter({ hasText: /^\s*connected\s*$/ })
       .waitFor({ timeout: 15_000 });
-    await page.screenshot({ path: join(SCREENSHOT_DIR, 'shell-empty-wall.png'), fullPage: true });
+    await page.getByTestId('empty-wall').getByText('Watched folders').waitFor();
+    for (const colorScheme of ['dark', 'light'] as const) {
+      await page.emulateMedia({ colorScheme });
+      expect(await seriousAxeViolations(page), colorScheme).toEqual([]);
+    }
+    await screenshotBothThemes(page, 'empty-wall');
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -5,6 +5,13 @@ import { escapeHtml, highlightCode } from './highlight';
 /** Link targets a transcript may carry; everything else (javascript:, data:, vbscript:…) is shown as text. */
 const SAFE_URL = /^(?:https?:\/\/|mailto:)/i;
 
+/**
+ * DOMPurify checks every attribute value against this (not only URLs): values with a scheme pass only
+ * for http(s) and mailto, values without one (`button`, `0`, `noopener`) pass. Its default also admits
+ * tel:, sms: and others that a transcript has no use for.
+ */
+const SANITIZER_URI = /^(?:(?:https?|mailto):|[^a-z]|[a-z+.-]+(?:[^a-z+.\-:]|$))/i;
+
 function safeHref(href: string): string | undefined {
   const trimmed = href.trim();
   return SAFE_URL.test(trimmed) ? trimmed : undefined;
@@ -48,7 +55,7 @@ const marked = new Marked({
       const language = lang?.match(/^\S*/)?.[0] || undefined;
       const { html, language: shown } = highlightCode(text, language);
       const label = shown ? `<span class="code-lang">${escapeHtml(shown)}</span>` : '';
-      return `<div class="code-block">${label}<button type="button" class="copy-code" data-copy-code="">Copy</button><pre><code class="hljs">${html}</code></pre></div>\n`;
+      return `<div class="code-block">${label}<button type="button" class="copy-code" data-copy-code="">Copy</button><pre tabindex="0"><code class="hljs">${html}</code></pre></div>\n`;
     },
   },
 });
@@ -87,6 +94,18 @@ const ALLOWED_TAGS = [
   'button',
 ];
 
+// Links leave the dashboard in a new tab, without a referrer or a handle back to it. Set after
+// sanitizing, on whatever anchors survived (DOMPurify drops `target` and `rel` itself). Outside a
+// browser (unit tests of the markdown stage) DOMPurify has no DOM and no hooks.
+if (DOMPurify.isSupported) {
+  DOMPurify.addHook('afterSanitizeAttributes', (node) => {
+    if (node.tagName === 'A' && node.hasAttribute('href')) {
+      node.setAttribute('target', '_blank');
+      node.setAttribute('rel', 'noopener noreferrer nofollow');
+    }
+  });
+}
+
 /**
  * Markdown rendered and then sanitized by DOMPurify with an allow-list of the tags the renderer makes:
  * two independent layers, so a renderer bug alone cannot put live markup on the page.
@@ -94,8 +113,8 @@ const ALLOWED_TAGS = [
 export function renderMarkdown(text: string): string {
   return DOMPurify.sanitize(markdownToHtml(text), {
     ALLOWED_TAGS,
-    ALLOWED_ATTR: ['href', 'title', 'class', 'rel', 'target', 'type', 'align', 'start', 'data-copy-code'],
-    ALLOWED_URI_REGEXP: SAFE_URL,
+    ALLOWED_ATTR: ['href', 'title', 'class', 'type', 'align', 'start', 'tabindex', 'data-copy-code'],
+    ALLOWED_URI_REGEXP: SANITIZER_URI,
     ALLOW_DATA_ATTR: false,
   });
 }

@@ -121,6 +121,14 @@ describe('tables', () => {
     expect(sumRows(rows)).toEqual(sessions.totals);
   });
 
+  it('tells apart projects whose folders have the same name', () => {
+    const rows = rowsByProject({
+      ...sessions,
+      rows: [sessions.rows[0]!, { ...sessions.rows[2]!, projectPath: '/old/shop' }],
+    });
+    expect(rows.map((r) => r.label)).toEqual(['w/shop', 'old/shop']);
+  });
+
   it('lists sessions and days with their models and unpriced flags', () => {
     expect(rowsBySession(sessions).map((r) => [r.sessionId, r.model, r.unpriced ?? false])).toEqual([
       ['claude-code:a', 'sonnet', false],

@@ -126,6 +126,13 @@ export function rowsByProject(sessions: UsageSessionReport): UsageRow[] {
     if (!row.lastActivity || session.lastActivity > row.lastActivity) row.lastActivity = session.lastActivity;
     add(row, session);
   }
+  // Two folders of the same name (/work/api, /old/api) read as "work/api" and "old/api".
+  const counts = new Map<string, number>();
+  for (const row of rows.values()) counts.set(row.label, (counts.get(row.label) ?? 0) + 1);
+  for (const row of rows.values()) {
+    if ((counts.get(row.label) ?? 0) > 1 && row.projectPath)
+      row.label = row.projectPath.split(/[\\/]/).filter(Boolean).slice(-2).join('/');
+  }
   return [...rows.values()];
 }
 
