@@ -239,8 +239,9 @@ export async function createEngineRuntime(options: EngineOptions): Promise<Engin
       if (usageFlush) clearTimeout(usageFlush);
       flushUsage();
       await monitor.close();
-      await storesStarted;
+      // Closing first stops a catch-up still running at its next batch, rather than waiting for it to end.
       await stores.close();
+      await storesStarted;
       await backfillDone;
       totals.close();
       await limits.close();

@@ -270,6 +270,8 @@ export function createStoreHost(options: StoreHostOptions): StoreHost {
     async start() {
       await discover();
       await tick();
+      // Closed while the first pass ran (a large catch-up): no timer to leave behind.
+      if (closed) return;
       timer = setInterval(() => {
         // New agents (new databases) appear rarely: look for them every 15th pass.
         if (++discoveries % 15 === 0) void discover().then(tick);
