@@ -11,6 +11,8 @@ export const PLUGIN_ERRORS = {
   NEXUS_PLUGIN_DUPLICATE_ID: 'Another adapter already uses this id',
   NEXUS_PLUGIN_FAULT: 'The adapter threw, returned garbage or blocked while Nexus was using it',
   NEXUS_PLUGIN_DISABLED: 'The adapter misbehaved too often (or too slowly) and was switched off',
+  NEXUS_STORE_OPEN_FAILED: 'A session database could not be opened (retried on the next pass)',
+  NEXUS_STORE_READ_FAILED: 'Reading a session database failed (reopened and retried on the next pass)',
 } as const;
 
 export type PluginErrorCode = keyof typeof PLUGIN_ERRORS;

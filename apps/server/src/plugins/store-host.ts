@@ -13,6 +13,7 @@ import {
   type UsageEvent,
 } from '@nexus/parsers';
 import type { FileCheckpoint } from '@nexus/usage';
+import type { PluginErrorCode } from './codes.js';
 
 /** The ledger calls the host needs: the saved cursor of a store, and usage committed with its cursor. */
 export interface StoreLedger {
@@ -130,7 +131,7 @@ export function createStoreHost(options: StoreHostOptions): StoreHost {
   let closed = false;
 
   const report = (issue: ParseIssue) => options.onIssue?.(issue);
-  const warnOnce = (store: OpenStore, code: string, error: unknown) => {
+  const warnOnce = (store: OpenStore, code: PluginErrorCode, error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
     if (store.failing === message) return;
     store.failing = message;
