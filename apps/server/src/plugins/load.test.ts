@@ -155,9 +155,10 @@ describe('plugin loading', () => {
       builtins: builtins(),
       stateDir: join(dir, 'state'),
       discoveryDirs: [join(dir, 'project')],
-      timeoutMs: 400,
+      // Generous for a loaded CI machine; only the plugin that spins waits for it.
+      timeoutMs: 3000,
     });
-    expect(Date.now() - started).toBeLessThan(5000);
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect(loaded.adapters.map((adapter) => adapter.id)).toEqual([
       'claude-code',
       'codex',
@@ -190,7 +191,7 @@ describe('plugin loading', () => {
       '[nexus] [plugins] nexus-adapter-twin: adapter id codex is already used by built-in (NEXUS_PLUGIN_DUPLICATE_ID)',
     );
     expect(error('nexus-adapter-spins')).toBe(
-      '[nexus] [plugins] nexus-adapter-spins: loading took longer than 400 ms (still running; stopped) (NEXUS_PLUGIN_TIMEOUT)',
+      '[nexus] [plugins] nexus-adapter-spins: loading took longer than 3000 ms (still running; stopped) (NEXUS_PLUGIN_TIMEOUT)',
     );
   });
 
