@@ -183,6 +183,24 @@ describe('blocksReport', () => {
     ledger.close();
   });
 
+  it('keeps a call at exactly 5 hours after the block start in that block', () => {
+    const ledger = UsageLedger.open({ path: ':memory:' });
+    ledger.ingest([
+      usage({ dedupKey: 'p', timestamp: at('10:00:00'), outputTokens: 1 }),
+      usage({ dedupKey: 'q', timestamp: at('15:00:00'), outputTokens: 2 }),
+      usage({ dedupKey: 'r', timestamp: at('15:00:30'), outputTokens: 4 }),
+      usage({ dedupKey: 's', timestamp: at('15:09:30'), outputTokens: 8 }),
+    ]);
+    const now = Date.parse(at('15:10:00'));
+    const report = blocksReport(ledger, { now });
+    expect(report.blocks.map((b) => [b.id, b.entries, b.outputTokens])).toEqual([
+      ['2026-09-01T10:00:00.000Z', 2, 3],
+      ['2026-09-01T15:00:00.000Z', 2, 12],
+    ]);
+    expect(activeBlock(ledger, { now })).toEqual(report.blocks[1]);
+    ledger.close();
+  });
+
   it('filters by tool, by day and to the active block', () => {
     const ledger = corpus();
     const all = blocksReport(ledger, { now: NOW, tool: null });

@@ -112,7 +112,8 @@ function rankSessions(entries: readonly BlockEntry[], limit: number): WindowSess
     if (row) {
       row.totalTokens += tokens;
       row.costUsd += e.costUsd;
-      if (!row.projectPath) row.projectPath = e.projectPath;
+      // The greatest path, as the ledger's MAX(project_path) picks it.
+      if (e.projectPath > row.projectPath) row.projectPath = e.projectPath;
     } else {
       bySession.set(key, {
         sessionId: e.sessionId,
@@ -424,12 +425,14 @@ export interface ActiveBlockOptions {
 
 /**
  * The block that is active now, with burn rate, projection and heaviest sessions, or `null`. Calls
- * dated after `now` are not counted. Reads only recent calls: block boundaries depend on history only back to the last silence longer than
- * the block duration, so it widens its look-back until it finds one (or the start of history).
+ * dated after `now` are not counted. Reads only recent call times: block boundaries depend on history
+ * only back to the last silence longer than the block duration, so it widens its look-back until it
+ * finds one (or the start of history).
  */
 export function activeBlock(ledger: LedgerReader, options: ActiveBlockOptions = {}): UsageBlock | null {
   const tool = options.tool === undefined ? 'claude-code' : options.tool;
-  const cost = costColumn(options.mode ?? 'auto');
+  const mode = options.mode ?? 'auto';
+  costColumn(mode);
   const duration = durationMs(options.sessionDurationHours);
   const now = options.now ?? Date.now();
   const toolClause = tool === null ? '' : ' AND +tool = ?';
@@ -440,32 +443,121 @@ export function activeBlock(ledger: LedgerReader, options: ActiveBlockOptions = 
     .get(now, ...toolParams) as number | null;
   if (newest === null || now - newest >= duration) return null;
 
-  const recent = ledger.db.prepare(
-    `SELECT ${ENTRY_COLUMNS}, ${cost} FROM usage WHERE ts > ? AND ts <= ?${toolClause} ORDER BY ts, id`,
-  );
-  const before = ledger.db.prepare(`SELECT MAX(ts) FROM usage WHERE ts <= ?${toolClause}`);
+  // Block boundaries need only the times of the calls; the figures are summed by SQLite over the
+  // last block's range, so a busy block costs an index scan, not an object per call.
+  const times = ledger.db
+    .prepare(`SELECT ts FROM usage WHERE ts > ? AND ts <= ?${toolClause} ORDER BY ts`)
+    .pluck();
+  const before = ledger.db.prepare(`SELECT MAX(ts) FROM usage WHERE ts <= ?${toolClause}`).pluck();
   for (let lookBack = 4 * duration; ; lookBack *= 4) {
     const from = now - lookBack;
-    const rows = recent.raw().all(from, now, ...toolParams) as EntryRow[];
-    const previous = before.pluck().get(from, ...toolParams) as number | null;
+    const ts = times.all(from, now, ...toolParams) as number[];
+    const previous = before.get(from, ...toolParams) as number | null;
     // A call after a silence longer than the duration (or the very first call) always opens a block.
     let reset = -1;
-    for (let i = rows.length - 1; i >= 0; i--) {
-      const prior = i > 0 ? rows[i - 1]![0] : previous;
-      if (prior === null || rows[i]![0] - prior > duration) {
+    for (let i = ts.length - 1; i >= 0; i--) {
+      const prior = i > 0 ? ts[i - 1]! : previous;
+      if (prior === null || ts[i]! - prior > duration) {
         reset = i;
         break;
       }
     }
     if (reset < 0) continue;
-    const blocks = identifyBlocks(rows.slice(reset).map(toEntry), {
-      now,
-      sessionDurationHours: duration / HOUR_MS,
-      topSessions: options.topSessions ?? 5,
-    });
-    const last = blocks[blocks.length - 1];
-    return last?.isActive ? last : null;
+    let start = floorToUtcHour(ts[reset]!);
+    let first = ts[reset]!;
+    let last = first;
+    for (let i = reset + 1; i < ts.length; i++) {
+      const t = ts[i]!;
+      if (t - start > duration || t - last > duration) {
+        start = floorToUtcHour(t);
+        first = t;
+      }
+      last = t;
+    }
+    if (!(now - last < duration && now < start + duration)) return null;
+    return sumBlock(ledger, { tool, mode, start, first, now, duration, top: options.topSessions ?? 5 });
   }
+}
+
+/** The active block from SQL sums over its calls (those from `first` up to `now`). */
+function sumBlock(
+  ledger: LedgerReader,
+  b: {
+    tool: string | null;
+    mode: CostMode;
+    start: number;
+    first: number;
+    now: number;
+    duration: number;
+    top: number;
+  },
+): UsageBlock {
+  const cost = costColumn(b.mode);
+  const toolClause = b.tool === null ? '' : ' AND +tool = ?';
+  const params = [b.first, b.now, ...(b.tool === null ? [] : [b.tool])];
+  const sums = ledger.db
+    .prepare(
+      `SELECT COUNT(*), SUM(input), SUM(output), SUM(cache_creation), SUM(cache_read), SUM(reasoning),
+         SUM(max(0, ${cost})), MAX(ts)
+       FROM usage WHERE ts >= ? AND ts <= ?${toolClause}`,
+    )
+    .raw()
+    .get(...params) as [number, number, number, number, number, number, number, number];
+  const models = ledger.db
+    .prepare(
+      `SELECT model FROM usage WHERE ts >= ? AND ts <= ?${toolClause} AND model <> ''
+       GROUP BY model ORDER BY MIN(ts), model`,
+    )
+    .pluck()
+    .all(...params) as string[];
+  const [
+    entries,
+    inputTokens,
+    outputTokens,
+    cacheCreationTokens,
+    cacheReadTokens,
+    reasoningOutputTokens,
+    costUsd,
+    lastTs,
+  ] = sums;
+  const totalTokens = inputTokens + outputTokens + cacheCreationTokens + cacheReadTokens;
+  const block: UsageBlock = {
+    id: iso(b.start),
+    startTime: iso(b.start),
+    endTime: iso(b.start + b.duration),
+    actualEndTime: iso(lastTs),
+    isActive: true,
+    isGap: false,
+    entries,
+    inputTokens,
+    outputTokens,
+    cacheCreationTokens,
+    cacheReadTokens,
+    reasoningOutputTokens,
+    totalTokens,
+    costUsd,
+    models,
+    burnRate: null,
+    projection: null,
+  };
+  const minutes = (lastTs - b.first) / MINUTE_MS;
+  const rate: BurnRate | null =
+    minutes > 0
+      ? {
+          tokensPerMinute: totalTokens / minutes,
+          tokensPerMinuteForIndicator: (inputTokens + outputTokens) / minutes,
+          costPerHour: (costUsd / minutes) * 60,
+        }
+      : null;
+  return {
+    ...block,
+    burnRate: rate,
+    projection: rate ? project(block, rate, b.now) : null,
+    topSessions:
+      b.top > 0
+        ? windowSessions(ledger, { tool: b.tool, from: b.first, to: b.now + 1, limit: b.top, mode: b.mode })
+        : [],
+  };
 }
 
 /** Options of {@link windowSessions}. */
@@ -488,7 +580,7 @@ export function windowSessions(ledger: LedgerReader, options: WindowSessionsOpti
   if (options.tool !== null) params.push(options.tool);
   const rows = ledger.db
     .prepare(
-      `SELECT session_id, tool, MAX(project_path), SUM(input + output + cache_creation + cache_read), SUM(${cost})
+      `SELECT session_id, tool, MAX(project_path), SUM(input + output + cache_creation + cache_read), SUM(max(0, ${cost}))
        FROM usage WHERE ts >= ? AND ts < ?${options.tool === null ? '' : ' AND +tool = ?'}
        GROUP BY tool, session_id`,
     )
