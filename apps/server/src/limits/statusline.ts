@@ -70,14 +70,20 @@ function ledgerFigures(stateDir: string, sessionId: string | undefined, now: num
   let db: Database.Database | undefined;
   try {
     db = new Database(join(stateDir, 'usage.sqlite'), { readonly: true, fileMustExist: true });
-    // The ledger's per-session totals (schema 4), so a long session costs one row read.
-    const session =
-      sessionId === undefined
-        ? undefined
-        : (db
-            .prepare("SELECT cost_auto FROM session_totals WHERE tool = 'claude-code' AND session_id = ?")
-            .pluck()
-            .get(`claude-code:${sessionId}`) as number | undefined);
+    // The ledger's per-session totals (schema 4), so a long session costs one row read. A ledger
+    // not yet upgraded by the server has no such table: the line goes on without this figure.
+    let session: number | undefined;
+    let sessionKnown = sessionId !== undefined;
+    try {
+      if (sessionId !== undefined) {
+        session = db
+          .prepare("SELECT cost_auto FROM session_totals WHERE tool = 'claude-code' AND session_id = ?")
+          .pluck()
+          .get(`claude-code:${sessionId}`) as number | undefined;
+      }
+    } catch {
+      sessionKnown = false;
+    }
     const day = new Date(now);
     const start = new Date(day.getFullYear(), day.getMonth(), day.getDate()).getTime();
     const end = new Date(day.getFullYear(), day.getMonth(), day.getDate() + 1).getTime();
@@ -87,7 +93,7 @@ function ledgerFigures(stateDir: string, sessionId: string | undefined, now: num
       .pluck()
       .get(Math.floor(start / 900_000), Math.floor(end / 900_000)) as number | null;
     return {
-      sessionCostUsd: sessionId === undefined ? undefined : Math.max(0, session ?? 0),
+      sessionCostUsd: sessionKnown ? Math.max(0, session ?? 0) : undefined,
       todayCostUsd: Math.max(0, today ?? 0),
     };
   } catch {
