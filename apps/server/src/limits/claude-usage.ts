@@ -334,9 +334,11 @@ export class ClaudeUsagePoller {
     const before = JSON.stringify([this.#state.windows, this.#state.status, this.#state.lastErrorCode]);
     let delay = this.#interval;
     if (outcome.kind === 'ok') {
+      // The figures are as of the answer; the windows and the poller say the same time.
+      const asOf = new Date(this.#clock.now()).toISOString();
       this.#state = {
-        windows: outcome.windows,
-        asOf: new Date(startedAt).toISOString(),
+        windows: outcome.windows.map((w) => ({ ...w, asOf })),
+        asOf,
         status: 'ok',
         failures: 0,
         lastAttemptAt: startedAt,

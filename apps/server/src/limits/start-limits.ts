@@ -107,8 +107,9 @@ export function startLimits(options: StartLimitsOptions): Limits {
     onUpdate: options.onUpdate,
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  service.start();
+  // The poller first, so the first snapshot already shows when it will poll.
   claude.start();
+  service.start();
 
   const stop = new AbortController();
   const codexAdapter = options.adapters.find((adapter) => adapter.id === 'codex');
