@@ -38,6 +38,8 @@ async function run(task: WorkerTask): Promise<void> {
   for await (const batch of readLogFile(adapter, task.file, {
     startOffset: task.startOffset,
     usageOnly: true,
+    // This thread only parses: blocking reads cost it nothing and spare a round trip per read.
+    blockingReads: true,
     ...(task.state === undefined ? {} : { state: task.state }),
   })) {
     const events: UsageEvent[] = [];
