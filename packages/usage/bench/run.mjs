@@ -77,7 +77,13 @@ delete env.CODEX_HOME;
 delete env.OPENCLAW_STATE_DIR;
 const node = process.execPath;
 const child = join(here, 'child.mjs');
-const results = { corpus: home, generator: '@nexus/parsers/corpus', targetMb: Number(values.mb), seed, node: process.version };
+const results = {
+  corpus: home,
+  generator: '@nexus/parsers/corpus',
+  targetMb: Number(values.mb),
+  seed,
+  node: process.version,
+};
 
 const ccusage = findCcusage();
 if (ccusage) {
