@@ -111,8 +111,13 @@ describe('dashboard in Chromium (generated HOME)', () => {
     for (const other of LIVE_CARDS.filter((id) => id !== SHOP_ID)) {
       expect(await card(page, other).getByText(text).count()).toBe(0);
     }
-    // The card moved to the front: it has the newest activity.
-    expect(await page.getByTestId('session-card').first().getAttribute('data-session-id')).toBe(SHOP_ID);
+    // The card moves to the front (the wall re-sorts every 5 s, by CSS order) and keeps its messages.
+    await expect
+      .poll(() => page.locator(`[data-card="${SHOP_ID}"]`).evaluate((element) => element.style.order), {
+        timeout: 7000,
+      })
+      .toBe('0');
+    await card(page, SHOP_ID).getByText(text).waitFor();
     expect(await problems()).toEqual([]);
     await page.close();
   });

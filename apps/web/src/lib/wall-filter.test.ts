@@ -1,6 +1,6 @@
 import type { Message } from '@nexus/protocol';
 import { describe, expect, it } from 'vitest';
-import { filterSessions, projectsOf, readWallFilter } from './wall-filter';
+import { filterSessions, projectsOf, readWallFilter, wallOrder } from './wall-filter';
 import type { LiveSession } from './wall-state';
 
 const message = (id: string, content: string, kind: Message['kind'] = 'text'): Message => ({
@@ -51,5 +51,23 @@ describe('wall filters', () => {
 
   it('lists the projects once, sorted', () => {
     expect(projectsOf(sessions)).toEqual(['/w/api', '/w/shop']);
+  });
+});
+
+describe('wallOrder', () => {
+  const at = (id: string, lastActivityAt: string) => ({ ...session(id, 'codex', '/w', []), lastActivityAt });
+  const sessionsOf = (...list: LiveSession[]) => Object.fromEntries(list.map((s) => [s.sessionId, s]));
+
+  it('sorts by last activity when asked, and otherwise keeps the order it had', () => {
+    const first = wallOrder([], sessionsOf(at('a', '2026-01-01T10:00:00Z'), at('b', '2026-01-01T11:00:00Z')), true);
+    expect(first).toEqual(['b', 'a']);
+    const busier = sessionsOf(at('a', '2026-01-01T12:00:00Z'), at('b', '2026-01-01T11:00:00Z'));
+    expect(wallOrder(first, busier, false)).toEqual(['b', 'a']);
+    expect(wallOrder(first, busier, true)).toEqual(['a', 'b']);
+  });
+
+  it('puts new sessions first at once and drops removed ones at once', () => {
+    const sessions = sessionsOf(at('b', '2026-01-01T11:00:00Z'), at('c', '2026-01-01T09:00:00Z'));
+    expect(wallOrder(['a', 'b'], sessions, false)).toEqual(['c', 'b']);
   });
 });

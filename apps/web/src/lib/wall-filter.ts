@@ -59,3 +59,23 @@ export function projectsOf(sessions: readonly LiveSession[]): string[] {
     ...new Set(sessions.flatMap((session) => (session.projectPath ? [session.projectPath] : []))),
   ].sort();
 }
+
+/**
+ * The wall's card order: most recent activity first, but re-sorted only when `resort` is set (the page
+ * does it every few seconds), so cards do not jump at every message. A new session goes first at
+ * once; a removed one leaves at once.
+ */
+export function wallOrder(
+  previous: readonly string[],
+  sessions: Readonly<Record<string, LiveSession>>,
+  resort: boolean,
+): string[] {
+  const byActivity = (list: LiveSession[]) =>
+    list
+      .sort((a, b) => (b.lastActivityAt ?? '').localeCompare(a.lastActivityAt ?? ''))
+      .map((session) => session.sessionId);
+  if (resort) return byActivity(Object.values(sessions));
+  const kept = previous.filter((id) => id in sessions);
+  const known = new Set(kept);
+  return [...byActivity(Object.values(sessions).filter((session) => !known.has(session.sessionId))), ...kept];
+}
