@@ -59,7 +59,11 @@ describe('wallOrder', () => {
   const sessionsOf = (...list: LiveSession[]) => Object.fromEntries(list.map((s) => [s.sessionId, s]));
 
   it('sorts by last activity when asked, and otherwise keeps the order it had', () => {
-    const first = wallOrder([], sessionsOf(at('a', '2026-01-01T10:00:00Z'), at('b', '2026-01-01T11:00:00Z')), true);
+    const first = wallOrder(
+      [],
+      sessionsOf(at('a', '2026-01-01T10:00:00Z'), at('b', '2026-01-01T11:00:00Z')),
+      true,
+    );
     expect(first).toEqual(['b', 'a']);
     const busier = sessionsOf(at('a', '2026-01-01T12:00:00Z'), at('b', '2026-01-01T11:00:00Z'));
     expect(wallOrder(first, busier, false)).toEqual(['b', 'a']);
