@@ -10,12 +10,14 @@ import {
 } from './browser.js';
 import {
   CODEX_ID,
+  DEEP_MARKDOWN,
   EVIL_ID,
   HOSTILE_LINES,
   HUGE_LENGTH,
   HUGE_MARKER,
   SHOP,
   SHOP_ID,
+  SLOW_MARKDOWN,
   SUBAGENT_ID,
 } from './fixture-home.js';
 import { type FixtureServer, startFixtureServer } from './fixture-server.js';
@@ -262,6 +264,20 @@ describe('dashboard in Chromium (generated HOME)', () => {
     const full = await huge.locator('.plain').evaluate((element) => element.textContent?.length ?? 0);
     expect(full).toBe(HUGE_LENGTH);
     expect(await page.locator('main img').count()).toBe(0);
+
+    // Markdown that would keep marked busy for seconds, or overflow its stack, is rendered in a worker
+    // that gives up: the page answers at once and shows both as plain text.
+    const started = Date.now();
+    await page.evaluate('1');
+    expect(Date.now() - started).toBeLessThan(500);
+    for (const [text, probe] of [
+      [SLOW_MARKDOWN, SLOW_MARKDOWN.slice(0, 40)],
+      [DEEP_MARKDOWN, '>>>>>>>>>>'],
+    ] as const) {
+      const message = transcript.locator('[data-testid="transcript-message"]', { hasText: probe });
+      await message.locator('[data-markdown="failed"]').waitFor({ timeout: 20_000 });
+      expect(await message.locator('[data-markdown="failed"]').textContent()).toBe(text);
+    }
 
     // The wall card of the same session.
     await page.goto(`${server.origin}/`);

@@ -29,6 +29,11 @@ export const HOSTILE_LINES = [
   '[data](data:text/html,<script>window.__pwned=7</script>)',
   '<details open ontoggle="window.__pwned=8">x</details>',
 ];
+/** About 4 s of marked on one core: 25,000 unmatched emphasis delimiters. */
+export const SLOW_MARKDOWN = '_a'.repeat(25_000);
+/** Nesting deeper than marked's recursion allows. */
+export const DEEP_MARKDOWN = `${'>'.repeat(3000)} deep`;
+
 /** The 2 MB single line: a marker to find it, filler, and hostile markup at the very end. */
 export const HUGE_MARKER = 'HUGE-LINE-START';
 export const HUGE_LENGTH = 2 * 1024 * 1024;
@@ -304,6 +309,10 @@ export function createFixtureHome(now = Date.now()): FixtureHome {
         { ...evil, at: at(7) },
       ),
       claudeUser('e-u3', huge, { ...evil, at: at(6) }),
+      // Markdown that makes marked work for seconds (emphasis delimiters) or overflow its stack
+      // (nesting): the page must stay responsive and show them as text.
+      claudeAssistant('e-a3', [{ type: 'text', text: SLOW_MARKDOWN }], { ...evil, at: at(5) }),
+      claudeAssistant('e-a4', [{ type: 'text', text: DEEP_MARKDOWN }], { ...evil, at: at(5) }),
     ),
   );
 

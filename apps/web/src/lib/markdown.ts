@@ -1,9 +1,6 @@
 import DOMPurify from 'dompurify';
-import { Marked, type Tokens } from 'marked';
-import { escapeHtml, highlightCode } from './highlight';
-
-/** Link targets a transcript may carry; everything else (javascript:, data:, vbscript:…) is shown as text. */
-const SAFE_URL = /^(?:https?:\/\/|mailto:)/i;
+import { highlightCode } from './highlight';
+import { markdownToHtml } from './markdown-render';
 
 /**
  * DOMPurify checks every attribute value against this (not only URLs): values with a scheme pass only
@@ -11,59 +8,6 @@ const SAFE_URL = /^(?:https?:\/\/|mailto:)/i;
  * tel:, sms: and others that a transcript has no use for.
  */
 const SANITIZER_URI = /^(?:(?:https?|mailto):|[^a-z]|[a-z+.-]+(?:[^a-z+.\-:]|$))/i;
-
-function safeHref(href: string): string | undefined {
-  const trimmed = href.trim();
-  return SAFE_URL.test(trimmed) ? trimmed : undefined;
-}
-
-/**
- * Markdown to HTML for transcripts. Raw HTML in a message is shown as text (never parsed), images
- * become plain links (the policy forbids loading them anyway), only http(s)/mailto links survive, and
- * headings start at level 3 so a message cannot outrank the page's own.
- */
-const marked = new Marked({
-  gfm: true,
-  breaks: true,
-  async: false,
-  renderer: {
-    html({ text }: Tokens.HTML | Tokens.Tag) {
-      return escapeHtml(text);
-    },
-    heading({ tokens, depth }: Tokens.Heading) {
-      const level = Math.min(6, depth + 2);
-      return `<h${level}>${this.parser.parseInline(tokens)}</h${level}>\n`;
-    },
-    link({ href, title, tokens }: Tokens.Link) {
-      const label = this.parser.parseInline(tokens);
-      const url = safeHref(href);
-      if (!url) return label;
-      const titleAttr = title ? ` title="${escapeHtml(title)}"` : '';
-      return `<a href="${escapeHtml(url)}"${titleAttr} rel="noopener noreferrer nofollow" target="_blank">${label}</a>`;
-    },
-    image({ href, text }: Tokens.Image) {
-      const url = safeHref(href);
-      const label = `[image: ${escapeHtml(text || href)}]`;
-      return url
-        ? `<a href="${escapeHtml(url)}" rel="noopener noreferrer nofollow" target="_blank">${label}</a>`
-        : label;
-    },
-    checkbox({ checked }: Tokens.Checkbox) {
-      return checked ? '☑ ' : '☐ ';
-    },
-    code({ text, lang }: Tokens.Code) {
-      const language = lang?.match(/^\S*/)?.[0] || undefined;
-      const { html, language: shown } = highlightCode(text, language);
-      const label = shown ? `<span class="code-lang">${escapeHtml(shown)}</span>` : '';
-      return `<div class="code-block">${label}<button type="button" class="copy-code" data-copy-code="">Copy</button><pre tabindex="0"><code class="hljs">${html}</code></pre></div>\n`;
-    },
-  },
-});
-
-/** Markdown to an HTML string (not yet sanitized: see {@link renderMarkdown}). */
-export function markdownToHtml(text: string): string {
-  return marked.parse(text) as string;
-}
 
 const ALLOWED_TAGS = [
   'a',
@@ -107,16 +51,149 @@ if (DOMPurify.isSupported) {
 }
 
 /**
- * Markdown rendered and then sanitized by DOMPurify with an allow-list of the tags the renderer makes:
- * two independent layers, so a renderer bug alone cannot put live markup on the page.
+ * HTML from the markdown renderer, sanitized by DOMPurify with an allow-list of the tags the renderer
+ * makes: two independent layers, so a renderer bug alone cannot put live markup on the page.
  */
-export function renderMarkdown(text: string): string {
-  return DOMPurify.sanitize(markdownToHtml(text), {
+export function sanitizeMarkdownHtml(html: string): string {
+  return DOMPurify.sanitize(html, {
     ALLOWED_TAGS,
     ALLOWED_ATTR: ['href', 'title', 'class', 'type', 'align', 'start', 'tabindex', 'data-copy-code'],
     ALLOWED_URI_REGEXP: SANITIZER_URI,
     ALLOW_DATA_ATTR: false,
   });
+}
+
+/**
+ * Up to this length a message is rendered at once, in the page: marked's worst case on hostile input
+ * stays within a few tens of milliseconds there. Longer messages go to the worker.
+ */
+export const INLINE_MARKDOWN_CHARS = 2_000;
+/** A message the worker has not rendered by then is shown as plain text and the worker replaced. */
+export const WORKER_TIMEOUT_MS = 1_500;
+
+/** Sanitized HTML of a short message, or `undefined` when marked gives up on it (deep nesting). */
+export function renderMarkdown(text: string): string | undefined {
+  try {
+    return sanitizeMarkdownHtml(markdownToHtml(text));
+  } catch {
+    return undefined;
+  }
+}
+
+/** What {@link MarkdownQueue} needs of a Worker (tests pass a fake one). */
+export interface WorkerLike {
+  onmessage: ((event: { data: { ready?: true; id?: number; html?: string; error?: string } }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  postMessage(message: { id: number; text: string }): void;
+  terminate(): void;
+}
+
+interface Job {
+  id: number;
+  text: string;
+  resolve(html: string | undefined): void;
+}
+
+/**
+ * Renders markdown in a worker, one message at a time, so one that hangs is known: after `timeoutMs`
+ * it resolves `undefined`, the worker is terminated and a fresh one takes the rest of the queue. The
+ * clock starts once the worker says it is ready (loading it on a busy machine is not the message's
+ * fault). A worker that cannot load at all leaves every message as plain text. Resolves unsanitized HTML.
+ */
+export class MarkdownQueue {
+  #worker: WorkerLike | undefined;
+  #ready = false;
+  #queue: Job[] = [];
+  #current: { job: Job; timer: ReturnType<typeof setTimeout> } | undefined;
+  #nextId = 0;
+  readonly #createWorker: () => WorkerLike;
+  readonly #timeoutMs: number;
+
+  constructor(createWorker: () => WorkerLike, timeoutMs = WORKER_TIMEOUT_MS) {
+    this.#createWorker = createWorker;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  render(text: string): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      this.#queue.push({ id: ++this.#nextId, text, resolve });
+      this.#next();
+    });
+  }
+
+  #next(): void {
+    if (this.#current || this.#queue.length === 0) return;
+    const worker = this.#ensureWorker();
+    if (!this.#ready) return;
+    const job = this.#queue.shift();
+    if (!job) return;
+    const timer = setTimeout(() => {
+      worker.terminate();
+      if (this.#worker === worker) this.#worker = undefined;
+      this.#finish(job, undefined);
+    }, this.#timeoutMs);
+    this.#current = { job, timer };
+    worker.postMessage({ id: job.id, text: job.text });
+  }
+
+  #ensureWorker(): WorkerLike {
+    if (this.#worker) return this.#worker;
+    const worker = this.#createWorker();
+    this.#ready = false;
+    worker.onmessage = ({ data }) => {
+      if (data.ready) {
+        this.#ready = true;
+        this.#next();
+        return;
+      }
+      const current = this.#current;
+      if (!current || current.job.id !== data.id) return;
+      clearTimeout(current.timer);
+      this.#finish(current.job, data.html);
+    };
+    worker.onerror = () => {
+      worker.terminate();
+      if (this.#current) clearTimeout(this.#current.timer);
+      const jobs = [...(this.#current ? [this.#current.job] : []), ...this.#queue];
+      this.#current = undefined;
+      this.#queue = [];
+      this.#worker = undefined;
+      for (const job of jobs) job.resolve(undefined);
+    };
+    this.#worker = worker;
+    return worker;
+  }
+
+  #finish(job: Job, html: string | undefined): void {
+    this.#current = undefined;
+    job.resolve(html);
+    this.#next();
+  }
+}
+
+const CACHE_SIZE = 400;
+const cache = new Map<string, Promise<string | undefined>>();
+let queue: MarkdownQueue | undefined;
+
+/**
+ * Sanitized HTML of a message of any length, rendered off the main thread (results cached by text);
+ * `undefined` when it could not be rendered in time.
+ */
+export function renderMarkdownAsync(text: string): Promise<string | undefined> {
+  const cached = cache.get(text);
+  if (cached) return cached;
+  queue ??= new MarkdownQueue(
+    () =>
+      new Worker(new URL('./markdown.worker.ts', import.meta.url), {
+        type: 'module',
+      }) as unknown as WorkerLike,
+  );
+  const result = queue
+    .render(text)
+    .then((html) => (html === undefined ? undefined : sanitizeMarkdownHtml(html)));
+  cache.set(text, result);
+  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  return result;
 }
 
 /** Highlighted code (a tool call's input) through the same sanitizer as markdown. */
