@@ -171,6 +171,11 @@ describe('dashboard in Chromium (generated HOME)', () => {
     );
     expect(await reply.locator('.hljs-keyword').first().textContent()).toBe('const');
 
+    // A long reply is rendered by the markdown worker: heading, highlighted Python.
+    const report = transcript.locator('[data-testid="transcript-message"]', { hasText: 'Flaky test report' });
+    await report.locator('h4').filter({ hasText: 'Flaky test report' }).waitFor();
+    expect(await report.locator('.hljs-keyword').first().textContent()).toBe('def');
+
     // Per-call usage from the messages endpoint.
     const usageChip = reply.getByTestId('call-usage');
     expect(await usageChip.textContent()).toContain('claude-sonnet-4-5-20250929');

@@ -29,6 +29,9 @@ export const HOSTILE_LINES = [
   '[data](data:text/html,<script>window.__pwned=7</script>)',
   '<details open ontoggle="window.__pwned=8">x</details>',
 ];
+/** A long markdown reply (rendered by the dashboard's markdown worker, being over 2,000 characters). */
+export const LONG_REPORT = `## Flaky test report\n\n${'The login test waited on a timer instead of the cookie. '.repeat(40)}\n\n\`\`\`python\ndef wait_for_cookie(page):\n    return page.wait_for_cookie("sid")\n\`\`\`\n`;
+
 /** About 4 s of marked on one core: 25,000 unmatched emphasis delimiters. */
 export const SLOW_MARKDOWN = '_a'.repeat(25_000);
 /** Nesting deeper than marked's recursion allows. */
@@ -264,6 +267,11 @@ export function createFixtureHome(now = Date.now()): FixtureHome {
         ...shop,
         at: at(10),
         usage: { output_tokens: 9 },
+      }),
+      claudeAssistant('s-a6', [{ type: 'text', text: LONG_REPORT }], {
+        ...shop,
+        at: at(9),
+        usage: { output_tokens: 700 },
       }),
     ),
   );
