@@ -72,7 +72,7 @@ export function createCostChart(canvas: HTMLCanvasElement, data: ChartSeries, th
       const { data: nextData, options } = config(next, nextTheme);
       chart.data = nextData;
       if (options) chart.options = options;
-      chart.update();
+      chart.update('none');
     },
     destroy: () => chart.destroy(),
   };
