@@ -4,6 +4,11 @@ import { escapeHtml, highlightCode } from './highlight';
 /** Link targets a transcript may carry; everything else (javascript:, data:, vbscript:…) is shown as text. */
 const SAFE_URL = /^(?:https?:\/\/|mailto:)/i;
 
+function blockedTarget(href: string): string {
+  const shown = href.length > 120 ? `${href.slice(0, 120)}…` : href;
+  return `<code class="blocked-link" title="Not a link: only http(s) and mailto targets are followed">${escapeHtml(shown)}</code>`;
+}
+
 function safeHref(href: string): string | undefined {
   const trimmed = href.trim();
   return SAFE_URL.test(trimmed) ? trimmed : undefined;
@@ -29,7 +34,8 @@ const marked = new Marked({
     link({ href, title, tokens }: Tokens.Link) {
       const label = this.parser.parseInline(tokens);
       const url = safeHref(href);
-      if (!url) return label;
+      // The target is shown, as text, so a reader sees what the agent linked to.
+      if (!url) return `${label} ${blockedTarget(href)}`;
       const titleAttr = title ? ` title="${escapeHtml(title)}"` : '';
       return `<a href="${escapeHtml(url)}"${titleAttr} rel="noopener noreferrer nofollow" target="_blank">${label}</a>`;
     },

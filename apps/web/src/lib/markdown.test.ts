@@ -18,12 +18,16 @@ describe('markdownToHtml', () => {
     expect(html).toContain('&lt;script&gt;alert(2)&lt;/script&gt;');
   });
 
-  it('keeps http(s) and mailto links, drops javascript: and data: targets to their label', () => {
+  it('keeps http(s) and mailto links, shows other targets (javascript:, data:) as text', () => {
     expect(markdownToHtml('[docs](https://example.com/a?b=1&c=2)')).toBe(
       '<p><a href="https://example.com/a?b=1&amp;c=2" rel="noopener noreferrer nofollow" target="_blank">docs</a></p>\n',
     );
-    expect(markdownToHtml('[click](javascript:alert(1))')).toBe('<p>click</p>\n');
-    expect(markdownToHtml('[x](  JaVaScRiPt:alert(1))')).toBe('<p>x</p>\n');
+    const blocked = (target: string) =>
+      `<code class="blocked-link" title="Not a link: only http(s) and mailto targets are followed">${target}</code>`;
+    expect(markdownToHtml('[click](javascript:alert(1))')).toBe(
+      `<p>click ${blocked('javascript:alert(1)')}</p>\n`,
+    );
+    expect(markdownToHtml('[x](  JaVaScRiPt:alert(1))')).toBe(`<p>x ${blocked('JaVaScRiPt:alert(1)')}</p>\n`);
     expect(markdownToHtml('[d](data:text/html,<b>hi</b>)')).not.toContain('href');
   });
 
