@@ -3,6 +3,7 @@
 // Needs the packages built (pnpm build). Results: bench-results/server/statusline.json.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -197,7 +198,7 @@ try {
   }
 
   const env = { ...process.env, NEXUS_STATE_DIR: stateDir, NO_COLOR: '1' };
-  const spawned = { bareNode: [], cliVersion: [], statusline: [] };
+  const spawned = { bareNode: [], cliVersion: [], statusline: [], viaServer: [] };
   for (let i = 0; i < SPAWNS + 3; i++) {
     const a = await run(process.execPath, ['-e', '0'], '', env);
     const b = await run(process.execPath, [CLI, '--version'], '', env);
@@ -210,6 +211,41 @@ try {
     spawned.bareNode.push(a.ms);
     spawned.cliVersion.push(b.ms);
     spawned.statusline.push(c.ms);
+  }
+
+  // The same line through a running server: bin/nexus-statusline posts the input with curl.
+  const port = await new Promise((resolvePort) => {
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address();
+      probe.close(() => resolvePort(free));
+    });
+  });
+  const serverEnv = { ...env, HOME: join(work, 'home'), NEXUS_OFFLINE: '1', NEXUS_PORT: String(port) };
+  const server = spawn(process.execPath, [CLI, 'serve', '--port', String(port)], {
+    env: serverEnv,
+    stdio: 'ignore',
+  });
+  try {
+    for (let waited = 0; ; waited += 100) {
+      const ok = await fetch(`http://127.0.0.1:${port}/api/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) break;
+      if (waited > 20_000) throw new Error('nexus serve did not start');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const script = resolve(here, '../bin/nexus-statusline');
+    for (let i = 0; i < SPAWNS + 3; i++) {
+      const d = await run(script, [], input, serverEnv);
+      const same = (text) => text.trim().replace(/↻\S+/, '↻');
+      if (same(d.stdout) !== same(line))
+        throw new Error(`bin/nexus-statusline printed ${JSON.stringify(d.stdout)}, expected ${line}`);
+      if (i >= 3) spawned.viaServer.push(d.ms);
+    }
+  } finally {
+    server.kill();
   }
 
   const results = {
@@ -227,6 +263,7 @@ try {
       bareNode: summary(spawned.bareNode),
       cliVersion: summary(spawned.cliVersion),
       statusline: summary(spawned.statusline),
+      statuslineViaServer: summary(spawned.viaServer),
     },
   };
   const out = join(repo, 'bench-results', 'server');

@@ -253,7 +253,7 @@ export async function createEngineRuntime(options: EngineOptions): Promise<Engin
     plugins: [
       async (app) => {
         await app.register(usageRoutes, { ledger });
-        await app.register(limitsRoutes, { ledger, limits: () => limits.snapshot() });
+        await app.register(limitsRoutes, { ledger, limits: () => limits.snapshot(), stateDir });
       },
     ],
   };

@@ -1,12 +1,15 @@
+import { execFile } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { LimitsSnapshot, UsageBlocksReport, validate, validateServerFrame } from '@nexus/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import { createApp } from '../src/app.js';
 import { createEngineRuntime } from '../src/engine.js';
+import { statuslineLine } from '../src/limits/statusline.js';
 import { collectFrames, openSocket, testOptions, waitFor } from './helpers.js';
 import { capturedLogger, standIn } from './limits-helpers.js';
 
@@ -202,4 +205,48 @@ describe('plan limits in the server', () => {
     for (const line of lines) expect(line).not.toContain(TOKEN);
     await server.close();
   });
+
+  it('answers the statusline over HTTP, and bin/nexus-statusline prints it through curl or, with no server, through the CLI', async () => {
+    const server = await standIn([{ status: 500 }]);
+    const { port } = await start(server.baseUrl);
+    const input = JSON.stringify({
+      session_id: CLAUDE_SESSION,
+      model: { id: 'claude-sonnet-4-5-20250929', display_name: 'Sonnet 4.5' },
+      rate_limits: {
+        five_hour: { used_percentage: 42, resets_at: Math.floor((Date.now() + 3_600_000) / 1000) },
+      },
+    });
+    const line = () =>
+      statuslineLine(input, { stateDir: join(home, '.nexus'), now: Date.now(), color: false });
+    // Two Sonnet calls, 200 input and 1,300 output tokens at $3/$15 per million: $0.0201.
+    await waitFor(() => line().includes('session $0.02'), 10_000);
+    const expected = line();
+    expect(expected).toMatch(/^Sonnet 4\.5 · session \$0\.02 · today \$\d+\.\d\d · 5h 42% ↻(59m|1h00m)$/);
+    const response = await fetch(`http://127.0.0.1:${port}/api/statusline?color=0`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: input,
+    });
+    expect(response.status).toBe(200);
+    const same = (line: string) => line.trim().replace(/↻\S+/, '↻');
+    expect(same(await response.text())).toBe(same(expected));
+    const bad = await fetch(`http://127.0.0.1:${port}/api/statusline`, { method: 'POST', body: 'not json' });
+    expect(await bad.text()).toBe('Nexus: no statusline input (NEXUS_STATUSLINE_BAD_INPUT)\n');
+
+    const script = fileURLToPath(new URL('../bin/nexus-statusline', import.meta.url));
+    const env = { PATH: process.env.PATH, NO_COLOR: '1', NEXUS_STATE_DIR: join(home, '.nexus') };
+    const run = (extra: Record<string, string>) =>
+      new Promise<string>((resolve, reject) => {
+        const child = execFile(script, { env: { ...env, ...extra }, timeout: 20_000 }, (error, stdout) =>
+          error ? reject(error) : resolve(stdout),
+        );
+        child.stdin?.end(input);
+      });
+    expect(same(await run({ NEXUS_PORT: String(port) }))).toBe(same(expected));
+    // Nothing listens on the port of a closed server: the CLI answers instead, with the same line.
+    await close?.();
+    close = undefined;
+    expect(same(await run({ NEXUS_PORT: String(port) }))).toBe(same(expected));
+    await server.close();
+  }, 30_000);
 });

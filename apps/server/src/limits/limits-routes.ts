@@ -8,6 +8,7 @@ import {
   NexusUsageError,
 } from '@nexus/usage';
 import type { FastifyError, FastifyPluginAsync } from 'fastify';
+import { statuslineLine } from './statusline.js';
 
 export interface LimitsRoutesOptions {
   readonly ledger: LedgerReader;
@@ -15,6 +16,8 @@ export interface LimitsRoutesOptions {
   readonly limits: () => LimitsSnapshot;
   /** Zone for `since`/`until` when the request names none; default the server's own. */
   readonly defaultTimezone?: string;
+  /** State directory of the ledger and limit files, for `POST /api/statusline`. */
+  readonly stateDir?: string;
 }
 
 const DATE = '^\\d{4}-?\\d{2}-?\\d{2}$';
@@ -76,6 +79,21 @@ export const limitsRoutes: FastifyPluginAsync<LimitsRoutesOptions> = async (app,
   });
 
   app.get('/api/limits', async (): Promise<LimitsSnapshot> => options.limits());
+
+  // The statusline through the running server: `bin/nexus-statusline` posts Claude Code's JSON with curl,
+  // which starts in a few milliseconds where a Node process needs about 100 ms.
+  const { stateDir } = options;
+  if (stateDir !== undefined) {
+    app.post<{ Body: string; Querystring: { color?: string } }>(
+      '/api/statusline',
+      { bodyLimit: 256 * 1024 },
+      async (request, reply) => {
+        const text = typeof request.body === 'string' ? request.body : JSON.stringify(request.body ?? null);
+        const line = statuslineLine(text, { stateDir, now: Date.now(), color: request.query.color !== '0' });
+        return reply.type('text/plain; charset=utf-8').send(`${line}\n`);
+      },
+    );
+  }
 
   app.get<{ Querystring: BlocksQuery }>(
     '/api/usage/blocks',
