@@ -78,6 +78,7 @@ const server = spawn(
   process.execPath,
   [
     ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []),
+    ...(process.env.BENCH_SERVER_FLAGS ? process.env.BENCH_SERVER_FLAGS.split(' ') : []),
     CLI,
     'serve',
     '--port',
@@ -86,7 +87,7 @@ const server = spawn(
   ],
   {
     env: { ...process.env, HOME: home, NEXUS_STATE_DIR: join(home, '.nexus'), LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', process.env.BENCH_SERVER_STDOUT ? 'inherit' : 'ignore', 'inherit'],
   },
 );
 for (let i = 0; i < 100; i++) {
