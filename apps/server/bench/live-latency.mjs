@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Live latency benchmark (issue 5): N Claude Code sessions each append R short lines per second for D
 // seconds to real files in a temporary HOME; a loopback WebSocket client records, for every line, the
-// time from its append to the first frame carrying it. The server runs as a user would run it
-// (`nexus serve`, built dist), with usage parsed into the ledger as well.
+// time from its append to the first frame carrying it. The server runs as `nexus start` runs it
+// (`nexus serve` from the built dist, with the same Node flags), with usage parsed into the ledger as well.
 //
 //   node apps/server/bench/live-latency.mjs [--sessions 50] [--rate 20] [--seconds 10]
 import { spawn } from 'node:child_process';
@@ -23,6 +23,7 @@ const SESSIONS = Number(values.sessions ?? 50);
 const RATE = Number(values.rate ?? 20);
 const SECONDS = Number(values.seconds ?? 10);
 const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const { SERVER_NODE_FLAGS } = await import(new URL('../dist/cli/daemon.js', import.meta.url).href);
 
 const freePort = () =>
   new Promise((resolve) => {
@@ -78,7 +79,10 @@ const server = spawn(
   process.execPath,
   [
     ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []),
-    ...(process.env.BENCH_SERVER_FLAGS ? process.env.BENCH_SERVER_FLAGS.split(' ') : []),
+    // The flags `nexus start` gives the server process (BENCH_SERVER_FLAGS replaces them).
+    ...(process.env.BENCH_SERVER_FLAGS !== undefined
+      ? process.env.BENCH_SERVER_FLAGS.split(' ').filter(Boolean)
+      : SERVER_NODE_FLAGS),
     CLI,
     'serve',
     '--port',
