@@ -58,6 +58,14 @@ async function pass(usageOnly) {
 }
 
 const totalBytes = files.reduce((sum, file) => sum + statSync(file.path).size, 0);
+// The speed of this machine's core right now (it varies by half on a shared VM): a fixed integer loop.
+function calibrate() {
+  const started = performance.now();
+  let sum = 0;
+  for (let i = 0; i < 300_000_000; i++) sum += i % 7;
+  return { ms: Math.round(performance.now() - started), sum };
+}
+const calibration = calibrate();
 const results = [];
 for (let run = 0; run < Number(values.runs); run++) results.push(await pass(true));
 const best = results.reduce((a, b) => (a.seconds <= b.seconds ? a : b));
@@ -77,5 +85,6 @@ console.log(
     },
     fullParse: { seconds: +full.seconds.toFixed(3), megabytesPerSecond: Number(mbps(full.seconds)) },
     node: process.version,
+    calibrationLoopMs: calibration.ms,
   }),
 );
