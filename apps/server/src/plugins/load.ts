@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { register } from 'node:module';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ADAPTER_API_VERSION, type NexusAdapter } from '@nexus/parsers';
@@ -73,6 +73,9 @@ export interface LoadedAdapters {
 }
 
 /** Where installed plugins are looked for: the state directory, then Nexus's own install and its parents. */
+/** Nexus's own `node_modules` (the server package's, where the monorepo links its plugins). */
+const SHIPPED_MODULES = join(fileURLToPath(new URL('../..', import.meta.url)), 'node_modules') + sep;
+
 export function defaultDiscoveryDirs(stateDir: string): string[] {
   const dirs = [stateDir];
   let dir = fileURLToPath(new URL('../..', import.meta.url));
@@ -372,6 +375,11 @@ interface Candidate {
   /** A factory or adapter given directly in a JS config. */
   readonly value?: unknown;
   readonly problem?: PluginError;
+  /**
+   * Installed with Nexus itself (in its own `node_modules`, as the monorepo's plugins are): trusted like
+   * the bundled ones, imported without a probe thread and able to resolve `@nexus/parsers` on their own.
+   */
+  readonly shipped?: boolean;
 }
 
 function candidateFor(
@@ -481,6 +489,7 @@ export async function loadAdapters(options: LoadAdaptersOptions): Promise<Loaded
           source: 'discovered',
           file,
           ...(pkg.version ? { version: pkg.version } : {}),
+          ...(found.dir.startsWith(SHIPPED_MODULES) ? { shipped: true } : {}),
         });
       } catch (error) {
         candidates.push({
@@ -496,10 +505,12 @@ export async function loadAdapters(options: LoadAdaptersOptions): Promise<Loaded
     }
   }
 
-  if (candidates.some((candidate) => candidate.file)) lendParsers(parsersFallback());
+  // A probe thread and the resolve hook each cost tens of milliseconds at every start (and `nexus usage`
+  // is a start): plugins shipped with Nexus need neither.
+  if (candidates.some((candidate) => candidate.file && !candidate.shipped)) lendParsers(parsersFallback());
   // Probe threads run side by side: loading ten plugins costs about as much as loading one.
   const probes = candidates.map((candidate) =>
-    candidate.file && !candidate.problem
+    candidate.file && !candidate.problem && !candidate.shipped
       ? probe(candidate.file, candidate.options, timeoutMs).then(
           () => undefined,
           (error: unknown) => error,
