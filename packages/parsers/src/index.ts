@@ -51,6 +51,15 @@ export {
   type UsageEvent,
 } from './contract.js';
 export { PARSE_ISSUE_CODES, type ParseIssueCode } from './issues.js';
+// Field readers the built-in adapters use, for plugin authors: tolerant of any JSON value, never throwing.
+export {
+  asRecord,
+  asString,
+  isoTimestamp,
+  type JsonRecord,
+  parseJsonRecord,
+  tokenCount,
+} from './json-record.js';
 export {
   DEFAULT_MAX_LINE_BYTES,
   type FramedLine,

@@ -8,12 +8,16 @@ import { join } from 'node:path';
 import {
   ADAPTER_API_VERSION,
   defineAdapter,
+  isoTimestamp as iso,
   type LinePosition,
   type LogFileInfo,
   type LogFileRef,
   type NexusAdapter,
   type NormalizedEvent,
   type ParseContext,
+  asRecord as record,
+  asString as text,
+  tokenCount as tokens,
 } from '@nexus/parsers';
 
 export const PI_ID = 'pi';
@@ -37,24 +41,6 @@ type Json = Record<string, unknown>;
 const SESSION_FILE = /^[^_/]+_([^/]+)\.jsonl$/;
 const MINUTE = 60_000;
 const SUMMARY_LENGTH = 120;
-
-function record(value: unknown): Json | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
-}
-
-function text(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
-function tokens(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.trunc(value) : 0;
-}
-
-/** ISO-8601 UTC from an ISO string or epoch milliseconds. */
-function iso(value: unknown): string | undefined {
-  const ms = typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : Number.NaN;
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
-}
 
 function oneLine(value: string): string {
   const line = value.replace(/\s+/g, ' ').trim();
