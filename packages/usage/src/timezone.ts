@@ -34,8 +34,13 @@ export function systemTimeZone(): string {
  * @throws NexusUsageError `NEXUS_USAGE_BAD_OPTION`.
  */
 export function assertTimeZone(timeZone: string): string {
-  formatter(timeZone);
+  if (!isUtc(timeZone)) formatter(timeZone);
   return timeZone;
+}
+
+/** UTC needs no ICU formatter: creating the first one costs ~30 ms, a third of a caught-up report. */
+function isUtc(timeZone: string): boolean {
+  return timeZone === 'UTC' || timeZone === 'Etc/UTC';
 }
 
 /** Wall-clock fields of an instant in a zone. */
@@ -50,6 +55,17 @@ export interface ZonedParts {
 
 /** Wall-clock fields of `ms` (epoch milliseconds) in `timeZone`. */
 export function zonedParts(ms: number, timeZone: string): ZonedParts {
+  if (isUtc(timeZone)) {
+    const d = new Date(ms);
+    return {
+      year: d.getUTCFullYear(),
+      month: d.getUTCMonth() + 1,
+      day: d.getUTCDate(),
+      hour: d.getUTCHours(),
+      minute: d.getUTCMinutes(),
+      second: d.getUTCSeconds(),
+    };
+  }
   const out = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0 };
   for (const part of formatter(timeZone).formatToParts(ms)) {
     if (part.type in out) out[part.type as keyof typeof out] = Number(part.value);
