@@ -17,6 +17,7 @@ import {
   type NexusAdapter,
   type NormalizedEvent,
   type ParseContext,
+  parseJsonRecord,
   asRecord as record,
   asString as text,
   tokenCount as tokens,
@@ -114,27 +115,7 @@ function createGeminiCliParser(file: LogFileRef, context: ParseContext) {
   // Usage of a subagent's calls is billed to the session that started it (DESIGN §3).
   const billedTo = file.parentSessionId ?? sessionId;
 
-  const parse = (line: string, position: LinePosition): Json | undefined => {
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      context.report({
-        code: 'NEXUS_PARSE_INVALID_JSON',
-        message: `Line is not valid JSON: ${line.slice(0, 80)}`,
-        byteOffset: position.byteOffset,
-      });
-      return undefined;
-    }
-    const entry = record(value);
-    if (!entry)
-      context.report({
-        code: 'NEXUS_PARSE_NOT_OBJECT',
-        message: `Line is JSON but not an object: ${line.slice(0, 80)}`,
-        byteOffset: position.byteOffset,
-      });
-    return entry;
-  };
+  const parse = (line: string, position: LinePosition) => parseJsonRecord(line, position, context);
 
   /** True the first time a part of a message is seen: a record appended again repeats its old parts. */
   const fresh = (messageId: string, part: string): boolean => {

@@ -15,6 +15,7 @@ import {
   type NexusAdapter,
   type NormalizedEvent,
   type ParseContext,
+  parseJsonRecord,
   asRecord as record,
   asString as text,
   tokenCount as tokens,
@@ -93,27 +94,7 @@ function createPiParser(file: LogFileRef, context: ParseContext) {
   let state: PiParserState = {};
   const sessionId = file.sessionId;
 
-  const parse = (line: string, position: LinePosition): Json | undefined => {
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      context.report({
-        code: 'NEXUS_PARSE_INVALID_JSON',
-        message: `Line is not valid JSON: ${line.slice(0, 80)}`,
-        byteOffset: position.byteOffset,
-      });
-      return undefined;
-    }
-    const entry = record(value);
-    if (!entry)
-      context.report({
-        code: 'NEXUS_PARSE_NOT_OBJECT',
-        message: `Line is JSON but not an object: ${line.slice(0, 80)}`,
-        byteOffset: position.byteOffset,
-      });
-    return entry;
-  };
+  const parse = (line: string, position: LinePosition) => parseJsonRecord(line, position, context);
 
   const setModel = (model: string | undefined, events: NormalizedEvent[]) => {
     if (!model || model === state.model) return;
