@@ -8,7 +8,7 @@ import type {
 import { COST_MODES, type CostMode } from './cost.js';
 import { NexusUsageError } from './errors.js';
 import type { UsageLedger } from './ledger.js';
-import { assertTimeZone, parseCalendarDate, startOfZonedDay, systemTimeZone } from './timezone.js';
+import { assertTimeZone, calendarRange, systemTimeZone } from './timezone.js';
 
 /**
  * What block queries need of a ledger: its connection. An open {@link UsageLedger} fits, and so does
@@ -317,23 +317,7 @@ function toEntry(r: EntryRow): BlockEntry {
 
 function dayRange(options: BlocksReportOptions): { from?: number; to?: number } {
   if (!options.since && !options.until) return {};
-  const zone = assertTimeZone(options.timezone ?? systemTimeZone());
-  const out: { from?: number; to?: number } = {};
-  if (options.since) {
-    const d = parseCalendarDate(options.since, 'since');
-    out.from = startOfZonedDay(d.year, d.month, d.day, zone);
-  }
-  if (options.until) {
-    const d = parseCalendarDate(options.until, 'until');
-    out.to = startOfZonedDay(d.year, d.month, d.day + 1, zone);
-  }
-  if (out.from !== undefined && out.to !== undefined && out.to <= out.from) {
-    throw new NexusUsageError(
-      'NEXUS_USAGE_BAD_OPTION',
-      `since (${options.since}) is after until (${options.until})`,
-    );
-  }
-  return out;
+  return calendarRange(options.since, options.until, assertTimeZone(options.timezone ?? systemTimeZone()));
 }
 
 /**

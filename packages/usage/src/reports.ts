@@ -11,8 +11,8 @@ import { NexusUsageError } from './errors.js';
 import type { UsageLedger } from './ledger.js';
 import {
   assertTimeZone,
+  calendarRange,
   isoDate,
-  parseCalendarDate,
   startOfZonedDay,
   systemTimeZone,
   zonedParts,
@@ -49,22 +49,7 @@ function resolve(options: ReportOptions): Resolved {
       `mode must be one of ${COST_MODES.join(', ')}, got "${mode}"`,
     );
   }
-  let from: number | undefined;
-  let to: number | undefined;
-  if (options.since) {
-    const d = parseCalendarDate(options.since, 'since');
-    from = startOfZonedDay(d.year, d.month, d.day, timezone);
-  }
-  if (options.until) {
-    const d = parseCalendarDate(options.until, 'until');
-    to = startOfZonedDay(d.year, d.month, d.day + 1, timezone);
-  }
-  if (from !== undefined && to !== undefined && to <= from) {
-    throw new NexusUsageError(
-      'NEXUS_USAGE_BAD_OPTION',
-      `since (${options.since}) is after until (${options.until})`,
-    );
-  }
+  const { from, to } = calendarRange(options.since, options.until, timezone);
   return { timezone, mode, tool: options.tool || undefined, from, to };
 }
 

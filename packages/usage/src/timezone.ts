@@ -134,3 +134,28 @@ export function parseCalendarDate(value: string, option: string): CalendarDate {
     `${option} must be a date as YYYY-MM-DD, got "${value}"`,
   );
 }
+
+/**
+ * The instants `[from, to)` covered by the calendar days `since`..`until` (either may be absent) in
+ * `timeZone`.
+ * @throws NexusUsageError `NEXUS_USAGE_BAD_OPTION` for a bad date or `since` after `until`.
+ */
+export function calendarRange(
+  since: string | undefined,
+  until: string | undefined,
+  timeZone: string,
+): { from?: number; to?: number } {
+  const out: { from?: number; to?: number } = {};
+  if (since) {
+    const d = parseCalendarDate(since, 'since');
+    out.from = startOfZonedDay(d.year, d.month, d.day, timeZone);
+  }
+  if (until) {
+    const d = parseCalendarDate(until, 'until');
+    out.to = startOfZonedDay(d.year, d.month, d.day + 1, timeZone);
+  }
+  if (out.from !== undefined && out.to !== undefined && out.to <= out.from) {
+    throw new NexusUsageError('NEXUS_USAGE_BAD_OPTION', `since (${since}) is after until (${until})`);
+  }
+  return out;
+}
