@@ -83,6 +83,50 @@ export class LineFramer {
     return lines;
   }
 
+  /**
+   * Like {@link push}, but returns only the lines that contain at least one of `markers`. The chunk is
+   * searched for the markers rather than cut line by line: on a log where most lines carry none of them,
+   * cutting and testing each line cost more than the search itself. Offsets, held partial lines and
+   * oversized lines behave exactly as with `push`.
+   */
+  pushMatching(chunk: Buffer, markers: readonly Buffer[]): FramedLine[] {
+    // A line continued from the last chunk, and lines that might exceed the limit inside one chunk,
+    // need the line-by-line path (the search cannot see line lengths between matches).
+    if (this.#pendingLength > 0 || this.#skipping || chunk.length > this.#maxLineBytes) {
+      const firstNewline = chunk.indexOf(NEWLINE);
+      if (firstNewline === -1 || chunk.length > this.#maxLineBytes) {
+        return this.push(chunk).filter((line) => includesAny(line.bytes, markers));
+      }
+      const head = this.push(chunk.subarray(0, firstNewline + 1)).filter((line) =>
+        includesAny(line.bytes, markers),
+      );
+      const rest = this.pushMatching(chunk.subarray(firstNewline + 1), markers);
+      return head.length === 0 ? rest : [...head, ...rest];
+    }
+    const lines: FramedLine[] = [];
+    const chunkOffset = this.#lineStart;
+    const lastNewline = chunk.lastIndexOf(NEWLINE);
+    const complete = lastNewline === -1 ? chunk.subarray(0, 0) : chunk.subarray(0, lastNewline + 1);
+    const nextHits = markers.map((marker) => complete.indexOf(marker));
+    for (;;) {
+      let hit = -1;
+      for (const at of nextHits) if (at !== -1 && (hit === -1 || at < hit)) hit = at;
+      if (hit === -1) break;
+      const start = complete.lastIndexOf(NEWLINE, hit) + 1;
+      const end = complete.indexOf(NEWLINE, hit);
+      lines.push({
+        bytes: stripCarriageReturn(complete.subarray(start, end)),
+        byteOffset: chunkOffset + start,
+      });
+      nextHits.forEach((at, index) => {
+        if (at !== -1 && at <= end) nextHits[index] = complete.indexOf(markers[index] as Buffer, end + 1);
+      });
+    }
+    this.#lineStart = chunkOffset + complete.length;
+    if (complete.length < chunk.length) this.#hold(chunk.subarray(complete.length));
+    return lines;
+  }
+
   #hold(tail: Buffer): void {
     this.#pendingLength += tail.length;
     if (this.#skipping) return;
@@ -95,6 +139,10 @@ export class LineFramer {
     // Copy: the caller may reuse the chunk's memory for its next read.
     this.#pending.push(Buffer.from(tail));
   }
+}
+
+function includesAny(bytes: Buffer, markers: readonly Buffer[]): boolean {
+  return markers.some((marker) => bytes.includes(marker));
 }
 
 function stripCarriageReturn(bytes: Buffer): Buffer {

@@ -140,8 +140,8 @@ export async function* readLogFile(
       if (bytesRead === 0) return;
       position += bytesRead;
       const events: NormalizedEvent[] = [];
-      for (const line of framer.push(buffer.subarray(0, bytesRead))) {
-        if (markers && !markers.some((marker) => line.bytes.includes(marker))) continue;
+      const chunk = buffer.subarray(0, bytesRead);
+      for (const line of markers ? framer.pushMatching(chunk, markers) : framer.push(chunk)) {
         const text = decodeForUsage(line.bytes, skippableArrays);
         if (text.trim() === '') continue;
         for (const event of parser.parseLine(text, { byteOffset: line.byteOffset })) events.push(event);
