@@ -15,7 +15,8 @@ export function parseJsonRecord(
   if (line.trim() === '') return undefined;
   let value: unknown;
   try {
-    value = JSON.parse(line);
+    // A file saved with a byte order mark: JSON.parse does not count U+FEFF as white space.
+    value = JSON.parse(line.charCodeAt(0) === 0xfeff ? line.slice(1) : line);
   } catch (error) {
     context.report({
       code: 'NEXUS_PARSE_INVALID_JSON',
@@ -47,24 +48,49 @@ export function asString(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** A non-negative integer token count; anything else counts as 0. */
+/** A non-negative integer token count (a number, or a string of digits); anything else counts as 0. */
 export function tokenCount(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.trunc(value) : 0;
+  if (typeof value === 'number') return Number.isFinite(value) && value > 0 ? Math.trunc(value) : 0;
+  if (typeof value === 'string' && DIGITS.test(value)) return Number(value.trim());
+  return 0;
 }
+
+const DIGITS = /^\s*\d+\s*$/;
 
 /** Already what `toISOString()` prints: the agents write this on almost every line. */
 const CANONICAL_ISO = /^\d{4}-(0\d|1[0-2])-([0-2]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+/** An ISO date and time without a zone designator. */
+const ZONELESS_ISO = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/i;
+/** An offset written as hours only (`+01`), which Date.parse refuses. */
+const HOURS_OFFSET = /T[\d:.]+[+-]\d{2}$/i;
+/**
+ * Epoch values up to this are seconds, above it milliseconds (ccusage's cut): 1e10 seconds is the year
+ * 2286, 1e10 milliseconds is April 1970.
+ */
+const EPOCH_SECONDS_MAX = 10_000_000_000;
 
-/** ISO-8601 UTC for an ISO string or epoch milliseconds; `undefined` when unreadable. */
+/**
+ * ISO-8601 UTC for an ISO string or an epoch number (milliseconds, or seconds when small enough to be
+ * seconds; digits in a string too); `undefined` when unreadable. A date and time without a zone is UTC,
+ * not the machine's zone: the agents log UTC, and a report must not depend on where it runs.
+ */
 export function isoTimestamp(value: unknown): string | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) {
-    const date = new Date(value);
-    return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
-  }
-  if (typeof value === 'string' && value !== '') {
-    if (CANONICAL_ISO.test(value) && !Number.isNaN(Date.parse(value))) return value;
-    const ms = Date.parse(value);
-    return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
-  }
-  return undefined;
+  if (typeof value === 'number') return fromEpoch(value);
+  if (typeof value !== 'string' || value === '') return undefined;
+  if (CANONICAL_ISO.test(value) && !Number.isNaN(Date.parse(value))) return value;
+  const text = value.trim();
+  if (DIGITS.test(text)) return fromEpoch(Number(text));
+  const zoned = ZONELESS_ISO.test(text)
+    ? `${text.replace(' ', 'T')}Z`
+    : HOURS_OFFSET.test(text)
+      ? `${text}:00`
+      : text;
+  const ms = Date.parse(zoned);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}
+
+function fromEpoch(value: number): string | undefined {
+  if (!Number.isFinite(value) || value <= 0) return undefined;
+  const date = new Date(value <= EPOCH_SECONDS_MAX ? value * 1000 : value);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
