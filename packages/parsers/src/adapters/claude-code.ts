@@ -22,7 +22,6 @@ import {
 import { summarizeToolCall, summarizeToolResult } from '../tool-summary.js';
 
 export const CLAUDE_CODE_ID = 'claude-code';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SYNTHETIC_MODEL = '<synthetic>';
 const MINUTE = 60_000;
 
@@ -40,6 +39,11 @@ export interface ClaudeCodeParserState {
   customTitle?: string;
   summary?: string;
   lastTimestamp?: string;
+  /**
+   * Time of the last usage line that carried one: dates a usage line without its own. Only usage lines
+   * set it, so a usage-only read (which never sees the other lines) dates it the same way.
+   */
+  lastUsageTimestamp?: string;
   startedAt?: string;
   /** Recent tool_use id → tool name, to label their results; bounded. */
   toolNames?: Array<[string, string]>;
@@ -78,7 +82,9 @@ export function classifyClaudeCodeFile(relativePath: string): LogFileInfo | null
     return { sessionId: `${CLAUDE_CODE_ID}:${stem}`, kind: 'session', group: project };
   }
   const parent = parts[1]!;
-  if (parts[2] === 'subagents' && UUID.test(parent) && stem.startsWith('agent-')) {
+  // The folder is named after the parent session (a UUID in every Claude Code release seen so far, but
+  // the usage of the file is real whatever the name).
+  if (parts[2] === 'subagents' && stem.startsWith('agent-')) {
     const parentSessionId = `${CLAUDE_CODE_ID}:${parent}`;
     return {
       sessionId: `${parentSessionId}:${stem.slice('agent-'.length)}`,
@@ -254,7 +260,7 @@ class ClaudeCodeParser implements LineParser<ClaudeCodeParserState> {
         });
       }
     });
-    this.#usage(record, message, model, timestamp, events);
+    this.#usage(record, message, model, timestamp, position, events);
   }
 
   #usage(
@@ -262,27 +268,32 @@ class ClaudeCodeParser implements LineParser<ClaudeCodeParserState> {
     message: JsonRecord,
     model: string | undefined,
     timestamp: string | undefined,
+    position: LinePosition,
     events: NormalizedEvent[],
   ): void {
     const usage = asRecord(message.usage);
+    if (!usage || model === SYNTHETIC_MODEL) return;
     const messageId = asString(message.id);
-    if (!usage || !messageId || model === SYNTHETIC_MODEL) return;
+    const requestId = asString(record.requestId);
+    const dedupKey = this.#dedupKey(messageId, requestId, record, position);
     if (!model) {
       this.#context.report({
         code: 'NEXUS_PARSE_MISSING_FIELD',
-        message: `Usage of ${messageId} names no model; not counted`,
+        message: `Usage of ${dedupKey} names no model; not counted`,
+        byteOffset: position.byteOffset,
       });
       return;
     }
-    const at = timestamp ?? this.#state.lastTimestamp;
+    const at = timestamp ?? this.#state.lastUsageTimestamp;
     if (!at) {
       this.#context.report({
         code: 'NEXUS_PARSE_MISSING_FIELD',
-        message: `Usage of ${messageId} has no timestamp; not counted`,
+        message: `Usage of ${dedupKey} has no timestamp; not counted`,
+        byteOffset: position.byteOffset,
       });
       return;
     }
-    const requestId = asString(record.requestId);
+    this.#state.lastUsageTimestamp = at;
     const cacheCreation = asRecord(usage.cache_creation);
     const recordSession = asString(record.sessionId);
     const costUsd =
@@ -305,8 +316,26 @@ class ClaudeCodeParser implements LineParser<ClaudeCodeParserState> {
       reasoningOutputTokens: 0,
       ...(costUsd === undefined ? {} : { costUsd }),
       ...(usage.speed === 'fast' ? { speed: 'fast' as const } : {}),
-      dedupKey: requestId ? `${messageId}:${requestId}` : messageId,
+      dedupKey,
     });
+  }
+
+  /**
+   * One response, one key: `message.id:requestId`, else `message.id` (DESIGN §3). Without a message id the
+   * request id still names the response (one request, one message); without either, nothing ties the
+   * streamed lines together, so each line is a call of its own, named by its `uuid` (a resumed session
+   * copies lines with their uuid, so the copy adds nothing), else by its place in the file.
+   */
+  #dedupKey(
+    messageId: string | undefined,
+    requestId: string | undefined,
+    record: JsonRecord,
+    position: LinePosition,
+  ): string {
+    if (messageId) return requestId ? `${messageId}:${requestId}` : messageId;
+    if (requestId) return `request:${requestId}`;
+    const uuid = asString(record.uuid);
+    return uuid ? `line:${uuid}` : `${this.#file.sessionId}@${position.byteOffset}`;
   }
 
   #user(
