@@ -191,3 +191,163 @@ describe('Claude Code shapes', () => {
     ]);
   });
 });
+
+describe('Codex shapes', () => {
+  const ID = '019b8c00-0000-7000-8000-0000000000c1';
+  const FILE = `.codex/sessions/2026/01/05/rollout-2026-01-05T10-00-00-${ID}.jsonl`;
+  const meta = (timestamp: string, payload: Record<string, unknown> = {}) => ({
+    timestamp,
+    type: 'session_meta',
+    payload: {
+      id: ID,
+      timestamp,
+      cwd: '/home/dev/app',
+      originator: 'codex_cli_rs',
+      cli_version: '0.98.0',
+      source: 'cli',
+      ...payload,
+    },
+  });
+  const context = (timestamp: string, model: string) => ({
+    timestamp,
+    type: 'turn_context',
+    payload: { cwd: '/home/dev/app', approval_policy: 'on-request', model, summary: 'auto' },
+  });
+  const usage = (input: number, cached: number, output: number, reasoning = 0) => ({
+    input_tokens: input,
+    cached_input_tokens: cached,
+    output_tokens: output,
+    reasoning_output_tokens: reasoning,
+    total_tokens: input + output,
+  });
+  const tokenCount = (
+    timestamp: string | undefined,
+    info: Record<string, unknown>,
+    extra: Record<string, unknown> = {},
+  ) => ({
+    ...(timestamp ? { timestamp } : {}),
+    type: 'event_msg',
+    payload: {
+      type: 'token_count',
+      info: { ...info, model_context_window: 272_000 },
+      rate_limits: null,
+      ...extra,
+    },
+  });
+
+  it('totals-only events across a resume whose new totals are larger in input and output but smaller in cached input count the new totals whole', async () => {
+    const lines = [
+      meta('2026-01-05T10:00:00.000Z'),
+      context('2026-01-05T10:00:01.000Z', 'gpt-5.2'),
+      tokenCount('2026-01-05T10:00:02.000Z', { total_token_usage: usage(100, 90, 10) }),
+      // A new process: its running totals start again from zero.
+      context('2026-01-05T11:00:01.000Z', 'gpt-5.2'),
+      tokenCount('2026-01-05T11:00:02.000Z', { total_token_usage: usage(500, 20, 50) }),
+    ];
+    expect(await dailyRows({ [FILE]: jsonl(lines) })).toEqual([
+      row('2026-01-05', 'codex', 'gpt-5.2', { input: 10 + 480, output: 60, cacheRead: 90 + 20 }),
+    ]);
+  });
+
+  it('a token_count naming its model in model_name or info.metadata.model is billed to that model', async () => {
+    const lines = [
+      meta('2026-01-05T10:00:00.000Z'),
+      tokenCount(
+        '2026-01-05T10:00:02.000Z',
+        { total_token_usage: usage(100, 0, 10), last_token_usage: usage(100, 0, 10) },
+        { model_name: 'gpt-5.1-codex' },
+      ),
+      tokenCount('2026-01-05T10:00:03.000Z', {
+        total_token_usage: usage(300, 0, 30),
+        last_token_usage: usage(200, 0, 20),
+        metadata: { model: 'gpt-5.2-codex' },
+      }),
+    ];
+    expect(await dailyRows({ [FILE]: jsonl(lines) })).toEqual([
+      row('2026-01-05', 'codex', 'gpt-5.1-codex', { input: 100, output: 10 }),
+      row('2026-01-05', 'codex', 'gpt-5.2-codex', { input: 200, output: 20 }),
+    ]);
+  });
+
+  it('a token_count without a timestamp is dated by the previous token_count or turn_context, in usage-only reads too', async () => {
+    const lines = [
+      meta('2026-01-05T23:58:00.000Z'),
+      context('2026-01-05T23:59:00.000Z', 'gpt-5.2'),
+      // A reply after midnight, which usage-only reads never see.
+      {
+        timestamp: '2026-01-06T00:00:10.000Z',
+        type: 'event_msg',
+        payload: { type: 'agent_message', message: 'Done.' },
+      },
+      tokenCount(undefined, { total_token_usage: usage(100, 40, 10), last_token_usage: usage(100, 40, 10) }),
+    ];
+    expect(await dailyRows({ [FILE]: jsonl(lines) })).toEqual([
+      row('2026-01-05', 'codex', 'gpt-5.2', { input: 60, output: 10, cacheRead: 40 }),
+    ]);
+  });
+
+  it("a spawned subagent's rollout replays its parent's token counts in the second it is created: they seed the totals and are not billed again", async () => {
+    const child = '019b8c00-0000-7000-8000-0000000000c2';
+    const spawned = meta('2026-01-05T10:00:00.120Z', {
+      id: child,
+      source: { subagent: { thread_spawn: { parent_thread_id: ID, depth: 1 } } },
+    });
+    const lines = [
+      spawned,
+      context('2026-01-05T10:00:00.130Z', 'gpt-5.2'),
+      tokenCount('2026-01-05T10:00:00.140Z', {
+        total_token_usage: usage(100, 0, 10),
+        last_token_usage: usage(100, 0, 10),
+      }),
+      tokenCount('2026-01-05T10:00:00.150Z', {
+        total_token_usage: usage(300, 100, 30),
+        last_token_usage: usage(200, 100, 20),
+      }),
+      // The subagent's own calls, seconds later; the second one logs totals only.
+      tokenCount('2026-01-05T10:00:09.000Z', {
+        total_token_usage: usage(700, 100, 40),
+        last_token_usage: usage(400, 0, 10),
+      }),
+      tokenCount('2026-01-05T10:00:15.000Z', { total_token_usage: usage(1000, 250, 45) }),
+    ];
+    expect(
+      await dailyRows({
+        [`.codex/sessions/2026/01/05/rollout-2026-01-05T10-00-00-${child}.jsonl`]: jsonl(lines),
+      }),
+    ).toEqual([row('2026-01-05', 'codex', 'gpt-5.2', { input: 400 + 150, output: 15, cacheRead: 150 })]);
+  });
+
+  it('a fork (forked_from_id) copies its source history in the second it is created: the copies are not billed again', async () => {
+    const fork = '019b8c00-0000-7000-8000-0000000000c3';
+    const lines = [
+      meta('2026-01-05T12:00:00.500Z', { id: fork, forked_from_id: ID }),
+      context('2026-01-05T12:00:00.510Z', 'gpt-5.2'),
+      tokenCount('2026-01-05T12:00:00.520Z', {
+        total_token_usage: usage(100, 0, 10),
+        last_token_usage: usage(100, 0, 10),
+      }),
+      tokenCount('2026-01-05T12:01:00.000Z', {
+        total_token_usage: usage(150, 60, 15),
+        last_token_usage: usage(50, 60, 5),
+      }),
+    ];
+    expect(
+      await dailyRows({
+        [`.codex/sessions/2026/01/05/rollout-2026-01-05T12-00-00-${fork}.jsonl`]: jsonl(lines),
+      }),
+    ).toEqual([row('2026-01-05', 'codex', 'gpt-5.2', { input: 0, output: 5, cacheRead: 50 })]);
+  });
+
+  it('a rollout saved with a byte order mark keeps its session_meta and first turn_context', async () => {
+    const lines = [
+      context('2026-01-05T10:00:01.000Z', 'gpt-5.2'),
+      tokenCount('2026-01-05T10:00:02.000Z', {
+        total_token_usage: usage(100, 50, 10),
+        last_token_usage: usage(100, 50, 10),
+      }),
+    ];
+    expect(await dailyRows({ [FILE]: `\uFEFF${jsonl(lines)}` })).toEqual([
+      row('2026-01-05', 'codex', 'gpt-5.2', { input: 50, output: 10, cacheRead: 50 }),
+    ]);
+  });
+});

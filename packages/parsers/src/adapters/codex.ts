@@ -53,6 +53,16 @@ export interface CodexParserState {
   sawMeta?: boolean;
   recentTexts: string[];
   lastTimestamp?: string;
+  /**
+   * Time of the last session_meta, turn_context or token_count line: dates a token_count without its own.
+   * Those lines all pass the usage pre-filter, so a usage-only read dates it the same way.
+   */
+  lastUsageTimestamp?: string;
+  /**
+   * Second (`YYYY-MM-DDTHH:MM:SS`, UTC) in which a spawned subagent's or a fork's rollout was created, while
+   * its leading token counts (the source thread's, replayed) are still being skipped.
+   */
+  replaySecond?: string;
 }
 
 export function classifyCodexFile(relativePath: string, root: AdapterRoot): LogFileInfo | null {
@@ -79,6 +89,32 @@ function readTotals(value: unknown): TokenTotals | undefined {
 
 function sameTotals(a: TokenTotals, b: TokenTotals): boolean {
   return a.input === b.input && a.cached === b.cached && a.output === b.output && a.reasoning === b.reasoning;
+}
+
+/** Running totals only grow within a process: any field going down means a new process started from zero. */
+function totalsReset(total: TokenTotals, previous: TokenTotals): boolean {
+  return (
+    total.input < previous.input ||
+    total.cached < previous.cached ||
+    total.output < previous.output ||
+    total.reasoning < previous.reasoning
+  );
+}
+
+/** A model named on the record itself: `model`, `model_name` or `metadata.model` (as ccusage reads them). */
+function namedModel(record: JsonRecord | undefined): string | undefined {
+  if (!record) return undefined;
+  const name =
+    asString(record.model) ?? asString(record.model_name) ?? asString(asRecord(record.metadata)?.model);
+  const trimmed = name?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+/** A session_meta of a subagent spawned by another thread, or of a fork: its first lines replay its source. */
+function replaysSource(payload: JsonRecord): boolean {
+  if (typeof payload.forked_from_id === 'string' && payload.forked_from_id !== '') return true;
+  const subagent = asRecord(asRecord(payload.source)?.subagent);
+  return subagent !== undefined && 'thread_spawn' in subagent;
 }
 
 function contentText(content: unknown): string {
@@ -117,10 +153,21 @@ class CodexParser implements LineParser<CodexParserState> {
     const record = parseJsonRecord(line, position, this.#context);
     if (!record) return [];
     const events: NormalizedEvent[] = [];
-    const timestamp = isoTimestamp(record.timestamp) ?? this.#state.lastTimestamp;
+    const own = isoTimestamp(record.timestamp);
+    const timestamp = own ?? this.#state.lastTimestamp;
     if (timestamp) this.#state.lastTimestamp = timestamp;
     const payload = asRecord(record.payload);
     if (payload && typeof record.type === 'string') {
+      if (
+        record.type === 'session_meta' ||
+        record.type === 'turn_context' ||
+        (record.type === 'event_msg' && payload.type === 'token_count')
+      ) {
+        const at = own ?? this.#state.lastUsageTimestamp;
+        if (at) this.#state.lastUsageTimestamp = at;
+        this.#envelope(record.type, payload, position, at, events);
+        return events;
+      }
       this.#envelope(record.type, payload, position, timestamp, events);
     } else {
       this.#legacy(record, position, timestamp, events);
@@ -172,6 +219,8 @@ class CodexParser implements LineParser<CodexParserState> {
     // Forks and resumes can repeat session_meta; the first one describes this file's session.
     if (this.#state.sawMeta) return;
     this.#state.sawMeta = true;
+    const created = isoTimestamp(payload.timestamp) ?? timestamp;
+    if (created && replaysSource(payload)) this.#state.replaySecond = created.slice(0, 19);
     const cwd = asString(payload.cwd);
     if (cwd) this.#state.cwd = cwd;
     const git = asRecord(payload.git);
@@ -357,12 +406,21 @@ class CodexParser implements LineParser<CodexParserState> {
     const total = readTotals(info.total_token_usage);
     const last = readTotals(info.last_token_usage);
     const previous = this.#state.previousTotals;
+    if (this.#state.replaySecond !== undefined && (total || last)) {
+      // A spawned subagent or a fork first writes its source's history, token counts included, in the
+      // second it is created (ccusage skips them the same way): they were billed to the source already and
+      // only seed the running totals.
+      if (at?.slice(0, 19) === this.#state.replaySecond) {
+        if (total) this.#state.previousTotals = total;
+        return;
+      }
+      this.#state.replaySecond = undefined;
+    }
     // The same totals again is a repeated emission, not a new model call.
     if (total && previous && sameTotals(total, previous)) return;
     let delta: TokenTotals | undefined = last;
     if (!delta && total) {
-      const reset =
-        previous !== undefined && (total.input < previous.input || total.output < previous.output);
+      const reset = previous !== undefined && totalsReset(total, previous);
       delta =
         !previous || reset
           ? total
@@ -383,7 +441,7 @@ class CodexParser implements LineParser<CodexParserState> {
       });
       return;
     }
-    const explicitModel = asString(payload.model) ?? asString(info.model) ?? asString(info.model_name);
+    const explicitModel = namedModel(payload) ?? namedModel(info);
     const model = explicitModel ?? this.#state.model;
     const cached = Math.min(delta.cached, delta.input);
     events.push({
