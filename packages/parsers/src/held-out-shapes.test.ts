@@ -317,11 +317,15 @@ describe('Codex shapes', () => {
     ).toEqual([row('2026-01-05', 'codex', 'gpt-5.2', { input: 400 + 150, output: 15, cacheRead: 150 })]);
   });
 
-  it('a fork (forked_from_id) copies its source history in the second it is created: the copies are not billed again', async () => {
+  it('a fork (forked_from_id) copies its source history, stamped in the second it is created or with the first stamps: the copies are not billed again', async () => {
     const fork = '019b8c00-0000-7000-8000-0000000000c3';
     const lines = [
       meta('2026-01-05T12:00:00.500Z', { id: fork, forked_from_id: ID }),
       context('2026-01-05T12:00:00.510Z', 'gpt-5.2'),
+      tokenCount('2026-01-05T09:00:00.000Z', {
+        total_token_usage: usage(40, 0, 4),
+        last_token_usage: usage(40, 0, 4),
+      }),
       tokenCount('2026-01-05T12:00:00.520Z', {
         total_token_usage: usage(100, 0, 10),
         last_token_usage: usage(100, 0, 10),

@@ -219,7 +219,9 @@ class CodexParser implements LineParser<CodexParserState> {
     // Forks and resumes can repeat session_meta; the first one describes this file's session.
     if (this.#state.sawMeta) return;
     this.#state.sawMeta = true;
-    const created = isoTimestamp(payload.timestamp) ?? timestamp;
+    // The line is stamped when written, with the replayed lines after it; the payload says when the
+    // session began, which can be earlier when the file is created lazily.
+    const created = timestamp ?? isoTimestamp(payload.timestamp);
     if (created && replaysSource(payload)) this.#state.replaySecond = created.slice(0, 19);
     const cwd = asString(payload.cwd);
     if (cwd) this.#state.cwd = cwd;
@@ -408,9 +410,9 @@ class CodexParser implements LineParser<CodexParserState> {
     const previous = this.#state.previousTotals;
     if (this.#state.replaySecond !== undefined && (total || last)) {
       // A spawned subagent or a fork first writes its source's history, token counts included, in the
-      // second it is created (ccusage skips them the same way): they were billed to the source already and
-      // only seed the running totals.
-      if (at?.slice(0, 19) === this.#state.replaySecond) {
+      // second it is created (ccusage skips them the same way), or copied with their first stamps, from
+      // before it existed: they were billed to the source already and only seed the running totals.
+      if (at !== undefined && at.slice(0, 19) <= this.#state.replaySecond) {
         if (total) this.#state.previousTotals = total;
         return;
       }
