@@ -355,3 +355,97 @@ describe('Codex shapes', () => {
     ]);
   });
 });
+
+describe('OpenClaw shapes', () => {
+  const SESSION = 'a1b2c3d4-0000-4000-8000-0000000000d1';
+  const FILE = `.openclaw/agents/main/sessions/${SESSION}.jsonl`;
+  const assistant = (id: string | undefined, timestamp: string | undefined, model?: string) => ({
+    type: 'message',
+    ...(id ? { id, parentId: null } : {}),
+    ...(timestamp ? { timestamp } : {}),
+    message: {
+      role: 'assistant',
+      content: [{ type: 'text', text: 'Done.' }],
+      api: 'anthropic-messages',
+      provider: 'anthropic',
+      ...(model ? { model } : {}),
+      usage: { input: 3, output: 91, cacheRead: 15396, cacheWrite: 434, totalTokens: 15924 },
+      stopReason: 'stop',
+    },
+  });
+  const v1Header = {
+    type: 'session',
+    id: SESSION,
+    timestamp: '2026-02-07T17:56:16.780Z',
+    cwd: '/home/dev/app',
+    provider: 'anthropic',
+    modelId: 'claude-sonnet-4-5',
+  };
+  const calls = (count: number, model: string, date = '2026-02-07') =>
+    row(date, 'openclaw', model, {
+      input: 3 * count,
+      output: 91 * count,
+      cacheCreation: 434 * count,
+      cacheRead: 15396 * count,
+    });
+
+  it('a pi v1 header written with spaces around the colon ("type" : "session") still names the model in usage-only reads', async () => {
+    const header = JSON.stringify(v1Header).replace('"type":"session"', '"type" : "session"');
+    expect(
+      await dailyRows({ [FILE]: `${header}\n${jsonl([assistant(undefined, '2026-02-07T17:56:19.489Z')])}` }),
+    ).toEqual([calls(1, 'claude-sonnet-4-5')]);
+  });
+
+  it('a pi v1 transcript saved with a byte order mark keeps the model its header names', async () => {
+    expect(
+      await dailyRows({
+        [FILE]: `\uFEFF${jsonl([v1Header, assistant(undefined, '2026-02-07T17:56:19.489Z')])}`,
+      }),
+    ).toEqual([calls(1, 'claude-sonnet-4-5')]);
+  });
+
+  it('transcripts left in a legacy state folder (~/.clawdbot) next to ~/.openclaw are history and count, a copy of the same session once', async () => {
+    const header = {
+      type: 'session',
+      version: 3,
+      id: SESSION,
+      timestamp: '2026-02-07T17:00:00.000Z',
+      cwd: '/w',
+    };
+    const old = 'a1b2c3d4-0000-4000-8000-0000000000d2';
+    expect(
+      await dailyRows({
+        [FILE]: jsonl([header, assistant('e0000001', '2026-02-07T17:56:19.489Z', 'claude-opus-4-6')]),
+        // The same session copied along, and an older one only the legacy folder has.
+        [`.clawdbot/agents/main/sessions/${SESSION}.jsonl`]: jsonl([
+          header,
+          assistant('e0000001', '2026-02-07T17:56:19.489Z', 'claude-opus-4-6'),
+        ]),
+        [`.clawdbot/agents/main/sessions/${old}.jsonl`]: jsonl([
+          { ...header, id: old },
+          assistant('e0000002', '2026-01-20T08:00:00.000Z', 'claude-opus-4-5'),
+        ]),
+      }),
+    ).toEqual([calls(1, 'claude-opus-4-5', '2026-01-20'), calls(1, 'claude-opus-4-6')]);
+  });
+
+  it('an assistant entry without any timestamp is dated by the previous usage entry, in usage-only reads too', async () => {
+    const userAfterMidnight = {
+      type: 'message',
+      id: 'u0000001',
+      parentId: null,
+      timestamp: '2026-02-08T00:00:05.000Z',
+      message: { role: 'user', content: [{ type: 'text', text: 'and now?' }] },
+    };
+    expect(
+      await dailyRows({
+        [FILE]: jsonl([
+          { type: 'session', version: 3, id: SESSION, timestamp: '2026-02-07T23:00:00.000Z', cwd: '/w' },
+          assistant('e0000001', '2026-02-07T23:59:00.000Z', 'claude-opus-4-6'),
+          userAfterMidnight,
+          assistant('e0000002', undefined, 'claude-opus-4-6'),
+        ]),
+      }),
+    ).toEqual([calls(2, 'claude-opus-4-6')]);
+  });
+});

@@ -61,14 +61,24 @@ describe('openclaw', () => {
     expect(classifyOpenClawFile('main/sessions/a1b2.jsonl.lock')).toBeNull();
   });
 
-  it('uses $OPENCLAW_STATE_DIR, else ~/.openclaw, else a legacy folder that exists', () => {
+  it('uses $OPENCLAW_STATE_DIR alone, else ~/.openclaw or the first legacy folder that exists, with the other legacy folders as history', () => {
     const roots = (env: Record<string, string>, existing: string[]) =>
       openclaw()
         .resolveRoots({ env, homeDir: '/h', exists: (path) => existing.includes(path) })
-        .map((root) => root.path);
-    expect(roots({ OPENCLAW_STATE_DIR: '/s' }, [])).toEqual(['/s/agents']);
-    expect(roots({}, ['/h/.openclaw', '/h/.clawdbot'])).toEqual(['/h/.openclaw/agents']);
-    expect(roots({}, ['/h/.moltbot'])).toEqual(['/h/.moltbot/agents']);
-    expect(roots({}, [])).toEqual(['/h/.openclaw/agents']);
+        .map((root) => `${root.role} ${root.path}`);
+    expect(roots({ OPENCLAW_STATE_DIR: '/s' }, ['/h/.clawdbot'])).toEqual(['live /s/agents']);
+    expect(roots({}, ['/h/.openclaw', '/h/.clawdbot'])).toEqual([
+      'live /h/.openclaw/agents',
+      'history /h/.clawdbot/agents',
+    ]);
+    expect(roots({}, ['/h/.moltbot'])).toEqual(['live /h/.moltbot/agents']);
+    expect(roots({}, ['/h/.clawdbot', '/h/.moltbot'])).toEqual([
+      'live /h/.clawdbot/agents',
+      'history /h/.moltbot/agents',
+    ]);
+    expect(roots({}, [])).toEqual(['live /h/.openclaw/agents']);
+    expect(
+      classifyOpenClawFile('main/sessions/a1b2.jsonl', { path: '/h/.clawdbot/agents', role: 'history' }),
+    ).toMatchObject({ sessionId: 'openclaw:a1b2', kind: 'archive' });
   });
 });

@@ -38,27 +38,33 @@ export interface OpenClawParserState {
   cwd?: string;
   title?: string;
   lastTimestamp?: string;
+  /**
+   * Time of the last header, model change, model snapshot or usage entry: dates usage without a time of
+   * its own. Those entries all pass the usage pre-filter, so a usage-only read dates it the same way.
+   */
+  lastUsageTimestamp?: string;
 }
 
-/** `$OPENCLAW_STATE_DIR` (or legacy `$CLAWDBOT_STATE_DIR`), else `~/.openclaw` if present, else the first legacy folder present. */
-function stateDirFrom(environment: RootEnvironment): string {
+/**
+ * `$OPENCLAW_STATE_DIR` (or legacy `$CLAWDBOT_STATE_DIR`) alone; else OpenClaw's own choice — `~/.openclaw`
+ * if present, else the first legacy folder present — plus, as history, the other legacy folders present:
+ * transcripts an older build left there were billed all the same (ccusage reads all four folders).
+ */
+function stateDirsFrom(environment: RootEnvironment): { live: string; history: string[] } {
   const fromEnv = environment.env.OPENCLAW_STATE_DIR || environment.env.CLAWDBOT_STATE_DIR;
-  if (fromEnv) return fromEnv;
+  if (fromEnv) return { live: fromEnv, history: [] };
   const home = environment.env.OPENCLAW_HOME || environment.homeDir;
   const preferred = join(home, '.openclaw');
-  if (environment.exists(preferred)) return preferred;
-  for (const legacy of LEGACY_STATE_DIRS) {
-    const dir = join(home, legacy);
-    if (environment.exists(dir)) return dir;
-  }
-  return preferred;
+  const legacy = LEGACY_STATE_DIRS.map((name) => join(home, name)).filter((dir) => environment.exists(dir));
+  if (environment.exists(preferred) || legacy.length === 0) return { live: preferred, history: legacy };
+  return { live: legacy[0]!, history: legacy.slice(1) };
 }
 
 /**
  * `<agent>/sessions/<id>.jsonl` is a transcript; `<id>.jsonl.reset.<ts>` and `.deleted.<ts>` are archives of
  * the same session (history only). Compaction checkpoints and other sidecars are not transcripts.
  */
-export function classifyOpenClawFile(relativePath: string): LogFileInfo | null {
+export function classifyOpenClawFile(relativePath: string, root?: AdapterRoot): LogFileInfo | null {
   const parts = relativePath.split('/');
   if (parts.length !== 3 || parts[1] !== 'sessions') return null;
   const agent = parts[0]!;
@@ -66,7 +72,11 @@ export function classifyOpenClawFile(relativePath: string): LogFileInfo | null {
   const archive = ARCHIVE.exec(name);
   if (archive) return { sessionId: `${OPENCLAW_ID}:${archive[1]}`, kind: 'archive', group: agent };
   if (!name.endsWith('.jsonl') || name.includes('.checkpoint.')) return null;
-  return { sessionId: `${OPENCLAW_ID}:${name.slice(0, -'.jsonl'.length)}`, kind: 'session', group: agent };
+  return {
+    sessionId: `${OPENCLAW_ID}:${name.slice(0, -'.jsonl'.length)}`,
+    kind: root?.role === 'history' ? 'archive' : 'session',
+    group: agent,
+  };
 }
 
 function textBlocks(content: unknown): string {
@@ -105,8 +115,14 @@ class OpenClawParser implements LineParser<OpenClawParserState> {
     const entry = parseJsonRecord(line, position, this.#context);
     if (!entry) return [];
     const events: NormalizedEvent[] = [];
-    const timestamp = isoTimestamp(entry.timestamp) ?? this.#state.lastTimestamp;
+    const own = isoTimestamp(entry.timestamp);
+    const timestamp = own ?? this.#state.lastTimestamp;
     if (timestamp) this.#state.lastTimestamp = timestamp;
+    if (
+      own &&
+      (entry.type === 'session' || entry.type === 'model_change' || entry.customType === 'model-snapshot')
+    )
+      this.#state.lastUsageTimestamp = own;
     switch (entry.type) {
       case 'session': {
         const cwd = asString(entry.cwd);
@@ -141,7 +157,7 @@ class OpenClawParser implements LineParser<OpenClawParserState> {
         break;
       }
       case 'message':
-        this.#message(entry, position, timestamp, events);
+        this.#message(entry, position, own, events);
         break;
       default:
         break;
@@ -163,7 +179,8 @@ class OpenClawParser implements LineParser<OpenClawParserState> {
   ): void {
     const message = asRecord(entry.message);
     if (!message) return;
-    const timestamp = isoTimestamp(message.timestamp) ?? entryTimestamp;
+    const stated = isoTimestamp(message.timestamp) ?? entryTimestamp;
+    const timestamp = stated ?? this.#state.lastTimestamp;
     const base = asString(entry.id) ?? `offset-${position.byteOffset}`;
     const common = {
       type: 'message' as const,
@@ -232,7 +249,7 @@ class OpenClawParser implements LineParser<OpenClawParserState> {
         ...(timestamp ? { timestamp } : {}),
       });
     }
-    this.#usage(entry, message, model, timestamp, position, events);
+    this.#usage(entry, message, model, stated, position, events);
   }
 
   #usage(
@@ -255,7 +272,8 @@ class OpenClawParser implements LineParser<OpenClawParserState> {
       input = 0;
     }
     if (input + output + cacheRead + cacheWrite === 0) return;
-    if (!timestamp) {
+    const at = timestamp ?? this.#state.lastUsageTimestamp;
+    if (!at) {
       this.#context.report({
         code: 'NEXUS_PARSE_MISSING_FIELD',
         message: 'assistant usage without a timestamp; not counted',
@@ -263,6 +281,7 @@ class OpenClawParser implements LineParser<OpenClawParserState> {
       });
       return;
     }
+    this.#state.lastUsageTimestamp = at;
     const cost = asRecord(usage.cost);
     const costUsd = typeof cost?.total === 'number' && Number.isFinite(cost.total) ? cost.total : undefined;
     events.push({
@@ -270,7 +289,7 @@ class OpenClawParser implements LineParser<OpenClawParserState> {
       tool: OPENCLAW_ID,
       sessionId: this.#file.sessionId,
       projectPath: this.#state.cwd ?? '',
-      timestamp,
+      timestamp: at,
       model: model ?? 'unknown',
       ...(model ? {} : { modelFallback: true }),
       inputTokens: input,
@@ -295,16 +314,17 @@ export function openclaw(options: OpenClawOptions = {}): NexusAdapter<OpenClawPa
     color: '#e0533c',
     rootEnvVars: ['OPENCLAW_STATE_DIR', 'CLAWDBOT_STATE_DIR', 'OPENCLAW_HOME'],
     resolveRoots(environment): AdapterRoot[] {
-      return [{ path: join(options.stateDir ?? stateDirFrom(environment), 'agents'), role: 'live' }];
+      if (options.stateDir) return [{ path: join(options.stateDir, 'agents'), role: 'live' }];
+      const dirs = stateDirsFrom(environment);
+      return [
+        { path: join(dirs.live, 'agents'), role: 'live' as const },
+        ...dirs.history.map((dir) => ({ path: join(dir, 'agents'), role: 'history' as const })),
+      ];
     },
-    classifyFile: (relativePath) => classifyOpenClawFile(relativePath),
-    usageLineFilter: [
-      '"usage"',
-      '"model_change"',
-      '"model-snapshot"',
-      '"type":"session"',
-      '"type": "session"',
-    ],
+    classifyFile: (relativePath, root) => classifyOpenClawFile(relativePath, root),
+    // `"session"` (the header's type, however it is spaced) also matches the odd text that quotes the word:
+    // a few lines parsed for nothing, never a header missed.
+    usageLineFilter: ['"usage"', '"model_change"', '"model-snapshot"', '"session"'],
     usageLineSkippableArrays: ['content'],
     createParser: (file, context) => new OpenClawParser(file, context),
     liveness: {
