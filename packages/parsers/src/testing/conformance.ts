@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   ADAPTER_API_VERSION,
@@ -75,6 +76,31 @@ function offsetFree(events: NormalizedEvent[]): unknown[] {
     return rest;
   });
 }
+
+/** The same file with each JSON line re-spaced (`"usage": {`), the odd line left as it is. */
+function spacedTwin(bytes: Buffer): string {
+  const lines = linesOf(bytes).map((line) => {
+    try {
+      return spacedJson(JSON.parse(line.text));
+    } catch {
+      return line.text;
+    }
+  });
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Variants of a file that another writer produces from the same records: the usage a usage-only read finds
+ * in each must be what a full read of it finds.
+ */
+const TWINS: ReadonlyArray<{ readonly name: string; readonly make: (bytes: Buffer) => Buffer }> = [
+  { name: 'spaced JSON', make: (bytes) => Buffer.from(spacedTwin(bytes), 'utf8') },
+  {
+    name: 'CRLF line endings',
+    make: (bytes) => Buffer.from(bytes.toString('utf8').replace(/\n/g, '\r\n'), 'utf8'),
+  },
+  { name: 'a byte order mark', make: (bytes) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), bytes]) },
+];
 
 const BAD_LINES = [
   '',
@@ -187,16 +213,12 @@ export function testAdapter(options: AdapterConformanceOptions): void {
         it('parses spaced JSON ("usage": {) like compact JSON', async () => {
           const adapter = make();
           const whole = await readFileEvents(adapter, path);
-          const spaced = linesOf(readFileSync(path))
-            .map((line) => {
-              try {
-                return spacedJson(JSON.parse(line.text));
-              } catch {
-                return line.text;
-              }
-            })
-            .join('\n');
-          const respaced = parseBytes(adapter, whole.file, Buffer.from(`${spaced}\n`, 'utf8'), () => 65536);
+          const respaced = parseBytes(
+            adapter,
+            whole.file,
+            Buffer.from(spacedTwin(readFileSync(path)), 'utf8'),
+            () => 65536,
+          );
           const compact = linesOf(readFileSync(path))
             .map((line) => {
               try {
@@ -221,6 +243,25 @@ export function testAdapter(options: AdapterConformanceOptions): void {
           const usageOnly = await readFileEvents(adapter, path, { usageOnly: true });
           const usage = (events: NormalizedEvent[]) => events.filter((event) => event.type === 'usage');
           expect(usage(usageOnly.events)).toEqual(usage(full.events));
+        });
+
+        it('finds in usage-only reads what full reads find in its spaced, CRLF and byte-order-mark twins', async () => {
+          const adapter = make();
+          const file = describeFile(adapter, path);
+          const dir = mkdtempSync(join(tmpdir(), 'nexus-conformance-'));
+          try {
+            const usage = (events: NormalizedEvent[]) => events.filter((event) => event.type === 'usage');
+            for (const twin of TWINS) {
+              const twinPath = join(dir, basename(path));
+              writeFileSync(twinPath, twin.make(readFileSync(path)));
+              const twinFile = { ...file, path: twinPath };
+              const full = await readFileEvents(adapter, twinPath, { file: twinFile });
+              const usageOnly = await readFileEvents(adapter, twinPath, { file: twinFile, usageOnly: true });
+              expect(usage(usageOnly.events), twin.name).toEqual(usage(full.events));
+            }
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
+          }
         });
 
         it('emits well-formed events: non-negative integer tokens, ids unique per session', async () => {
