@@ -179,6 +179,21 @@ describe('Claude Code shapes', () => {
     );
   });
 
+  it('usage that gives only the cache_creation split (no cache_creation_input_tokens) counts the split as cache writes', async () => {
+    const line = assistant({
+      id: 'msg_1',
+      requestId: 'req_1',
+      timestamp: '2026-01-05T10:00:00.000Z',
+      output: 9,
+    });
+    const usage = (line.message as { usage: Record<string, unknown> }).usage;
+    delete usage.cache_creation_input_tokens;
+    usage.cache_creation = { ephemeral_5m_input_tokens: 150, ephemeral_1h_input_tokens: 50 };
+    expect(await dailyRows({ [`${PROJECT}/${SESSION}.jsonl`]: jsonl([line]) })).toEqual([
+      row('2026-01-05', 'claude-code', SONNET, { input: 3, output: 9, cacheCreation: 200, cacheRead: 4000 }),
+    ]);
+  });
+
   it('a file saved with a byte order mark keeps its first line', async () => {
     const line = assistant({
       id: 'msg_1',

@@ -17,6 +17,21 @@ describe('parseJsonRecord', () => {
   });
 });
 
+describe('parseJsonRecord after a crash', () => {
+  it('reads a record appended after the NUL bytes a crash left at the end of the file', () => {
+    const issues: ParseIssue[] = [];
+    const record = parseJsonRecord(
+      '\u0000\u0000\u0000{"type":"assistant"}',
+      { byteOffset: 0 },
+      {
+        report: (issue) => issues.push(issue),
+      },
+    );
+    expect(record).toEqual({ type: 'assistant' });
+    expect(issues).toEqual([]);
+  });
+});
+
 describe('isoTimestamp', () => {
   it('keeps canonical ISO and normalises other ISO forms with an offset to UTC', () => {
     expect(isoTimestamp('2026-01-05T10:00:00.000Z')).toBe('2026-01-05T10:00:00.000Z');

@@ -15,8 +15,7 @@ export function parseJsonRecord(
   if (line.trim() === '') return undefined;
   let value: unknown;
   try {
-    // A file saved with a byte order mark: JSON.parse does not count U+FEFF as white space.
-    value = JSON.parse(line.charCodeAt(0) === 0xfeff ? line.slice(1) : line);
+    value = JSON.parse(withoutLeadingJunk(line));
   } catch (error) {
     context.report({
       code: 'NEXUS_PARSE_INVALID_JSON',
@@ -36,6 +35,17 @@ export function parseJsonRecord(
     return undefined;
   }
   return value as JsonRecord;
+}
+
+/**
+ * A byte order mark (a file saved with one) or NUL bytes (what a crash leaves where a write was lost)
+ * before the record: JSON.parse counts neither as white space.
+ */
+function withoutLeadingJunk(line: string): string {
+  const first = line.charCodeAt(0);
+  if (first === 0xfeff) return line.slice(1);
+  if (first === 0) return line.replace(/^\u0000+/, '');
+  return line;
 }
 
 export function asRecord(value: unknown): JsonRecord | undefined {

@@ -295,6 +295,12 @@ class ClaudeCodeParser implements LineParser<ClaudeCodeParserState> {
     }
     this.#state.lastUsageTimestamp = at;
     const cacheCreation = asRecord(usage.cache_creation);
+    const oneHour = tokenCount(cacheCreation?.ephemeral_1h_input_tokens);
+    // The total is the split's sum when both are written; a log that gives only the split still wrote them.
+    const cacheWrites =
+      usage.cache_creation_input_tokens === undefined || usage.cache_creation_input_tokens === null
+        ? tokenCount(cacheCreation?.ephemeral_5m_input_tokens) + oneHour
+        : tokenCount(usage.cache_creation_input_tokens);
     const recordSession = asString(record.sessionId);
     const costUsd =
       typeof record.costUSD === 'number' && Number.isFinite(record.costUSD) ? record.costUSD : undefined;
@@ -310,8 +316,8 @@ class ClaudeCodeParser implements LineParser<ClaudeCodeParserState> {
       model,
       inputTokens: tokenCount(usage.input_tokens),
       outputTokens: tokenCount(usage.output_tokens),
-      cacheCreationTokens: tokenCount(usage.cache_creation_input_tokens),
-      cacheCreation1hTokens: tokenCount(cacheCreation?.ephemeral_1h_input_tokens),
+      cacheCreationTokens: cacheWrites,
+      cacheCreation1hTokens: Math.min(oneHour, cacheWrites),
       cacheReadTokens: tokenCount(usage.cache_read_input_tokens),
       reasoningOutputTokens: 0,
       ...(costUsd === undefined ? {} : { costUsd }),
