@@ -284,6 +284,30 @@ describe('Codex shapes', () => {
     ]);
   });
 
+  it('a model a token_count names stays the model of the following unnamed ones until a turn_context says otherwise', async () => {
+    const lines = [
+      meta('2026-01-05T10:00:00.000Z'),
+      tokenCount(
+        '2026-01-05T10:00:02.000Z',
+        { total_token_usage: usage(100, 0, 10), last_token_usage: usage(100, 0, 10) },
+        { model: 'gpt-5.1-codex' },
+      ),
+      tokenCount('2026-01-05T10:00:03.000Z', {
+        total_token_usage: usage(300, 0, 30),
+        last_token_usage: usage(200, 0, 20),
+      }),
+      context('2026-01-05T10:00:04.000Z', 'gpt-5.2'),
+      tokenCount('2026-01-05T10:00:05.000Z', {
+        total_token_usage: usage(700, 0, 70),
+        last_token_usage: usage(400, 0, 40),
+      }),
+    ];
+    expect(await dailyRows({ [FILE]: jsonl(lines) })).toEqual([
+      row('2026-01-05', 'codex', 'gpt-5.1-codex', { input: 300, output: 30 }),
+      row('2026-01-05', 'codex', 'gpt-5.2', { input: 400, output: 40 }),
+    ]);
+  });
+
   it('a token_count without a timestamp is dated by the previous token_count or turn_context, in usage-only reads too', async () => {
     const lines = [
       meta('2026-01-05T23:58:00.000Z'),

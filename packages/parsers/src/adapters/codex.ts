@@ -444,7 +444,12 @@ class CodexParser implements LineParser<CodexParserState> {
       return;
     }
     const explicitModel = namedModel(payload) ?? namedModel(info);
-    const model = explicitModel ?? this.#state.model;
+    // A model an event names is the session's model from then on, as a turn_context's is (and as ccusage reads it).
+    if (explicitModel && explicitModel !== this.#state.model) {
+      this.#state.model = explicitModel;
+      events.push({ type: 'meta', sessionId: this.#file.sessionId, model: explicitModel });
+    }
+    const model = this.#state.model;
     const cached = Math.min(delta.cached, delta.input);
     events.push({
       type: 'usage',
