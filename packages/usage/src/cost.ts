@@ -85,3 +85,12 @@ export function selectCost(
       return logCostUsd ?? computedUsd;
   }
 }
+
+/**
+ * A sum of costs to the nano-dollar. Sums kept in floating point differ in their last bits with the
+ * order calls were ingested in (one commit or several, one worker or two); reports must not.
+ */
+export function roundUsd(value: number): number {
+  // `+ 0` turns the -0 of a sum that cancelled out into 0.
+  return Math.round(value * 1e9) / 1e9 + 0;
+}

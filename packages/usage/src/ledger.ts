@@ -2,7 +2,14 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { UsageEvent } from '@nexus/parsers';
 import Database from 'better-sqlite3';
-import { costOfCall } from './cost.js';
+import {
+  AggregateDeltas,
+  type AggregateStatements,
+  prepareAggregateStatements,
+  rebuildAggregates,
+  type StoredCall,
+} from './aggregate-deltas.js';
+import { costOfCall, roundUsd } from './cost.js';
 import { NexusUsageError } from './errors.js';
 import { bundledPricing, type PricingTable } from './pricing.js';
 
@@ -203,44 +210,59 @@ const MIGRATIONS: readonly string[] = [
     DELETE FROM session_totals WHERE tool = OLD.tool AND session_id = OLD.session_id AND calls = 0;
   END;
   `,
+  // 5: the ledger keeps tool_totals, session_totals and rollup itself, one write per key and commit
+  // (aggregate-deltas.ts): the per-call triggers were 60% of the cost of ingesting a backfill.
+  `
+  DROP TRIGGER IF EXISTS usage_after_insert;
+  DROP TRIGGER IF EXISTS usage_after_update;
+  DROP TRIGGER IF EXISTS usage_session_after_insert;
+  DROP TRIGGER IF EXISTS usage_session_after_update;
+  `,
 ];
 
 /** Schema version this build writes. */
 export const LEDGER_SCHEMA_VERSION = MIGRATIONS.length;
 
-// The row keeps the identity (time, session, model) of the line with the largest usage; a tie keeps
-// the earlier line, so the result does not depend on the order files are read in.
-const WINS = '(excluded.best_total > best_total OR (excluded.best_total = best_total AND excluded.ts < ts))';
-const pick = (col: string) => `CASE WHEN ${WINS} THEN excluded.${col} ELSE ${col} END`;
-
-const UPSERT = `
+const INSERT_CALL = `
 INSERT INTO usage (tool, dedup_key, session_id, project_path, model, model_fallback, speed, ts, best_total,
   input, output, cache_creation, cache_creation_1h, cache_read, reasoning, cost_log, cost_calc, priced, recorded_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (tool, dedup_key) DO UPDATE SET
-  ts = ${pick('ts')},
-  session_id = ${pick('session_id')},
-  project_path = ${pick('project_path')},
-  model = ${pick('model')},
-  model_fallback = ${pick('model_fallback')},
-  speed = ${pick('speed')},
-  best_total = max(best_total, excluded.best_total),
-  input = max(input, excluded.input),
-  output = max(output, excluded.output),
-  cache_creation = max(cache_creation, excluded.cache_creation),
-  cache_creation_1h = max(cache_creation_1h, excluded.cache_creation_1h),
-  cache_read = max(cache_read, excluded.cache_read),
-  reasoning = max(reasoning, excluded.reasoning),
-  cost_log = CASE WHEN excluded.cost_log IS NULL THEN cost_log WHEN cost_log IS NULL THEN excluded.cost_log
-                  ELSE max(cost_log, excluded.cost_log) END,
-  cost_calc = nexus_cost(${pick('model')}, ${pick('speed')}, max(input, excluded.input), max(output, excluded.output),
-    max(cache_creation, excluded.cache_creation), max(cache_creation_1h, excluded.cache_creation_1h),
-    max(cache_read, excluded.cache_read)),
-  priced = nexus_priced(${pick('model')})
-WHERE ${WINS} OR excluded.input > input OR excluded.output > output OR excluded.cache_creation > cache_creation
-  OR excluded.cache_creation_1h > cache_creation_1h OR excluded.cache_read > cache_read
-  OR excluded.reasoning > reasoning OR excluded.cost_log > coalesce(cost_log, -1)
+ON CONFLICT (tool, dedup_key) DO NOTHING
 `;
+
+const SELECT_CALL = `
+SELECT id, session_id, project_path, model, model_fallback, speed, ts, best_total, input, output, cache_creation,
+  cache_creation_1h, cache_read, reasoning, cost_log, cost_calc, priced
+FROM usage WHERE tool = ? AND dedup_key = ?
+`;
+
+const UPDATE_CALL = `
+UPDATE usage SET session_id = ?, project_path = ?, model = ?, model_fallback = ?, speed = ?, ts = ?, best_total = ?,
+  input = ?, output = ?, cache_creation = ?, cache_creation_1h = ?, cache_read = ?, reasoning = ?, cost_log = ?,
+  cost_calc = ?, priced = ?
+WHERE id = ?
+`;
+
+/** A call as `SELECT_CALL` reads it back. */
+interface StoredRow {
+  id: number;
+  session_id: string;
+  project_path: string;
+  model: string;
+  model_fallback: 0 | 1;
+  speed: string | null;
+  ts: number;
+  best_total: number;
+  input: number;
+  output: number;
+  cache_creation: number;
+  cache_creation_1h: number;
+  cache_read: number;
+  reasoning: number;
+  cost_log: number | null;
+  cost_calc: number;
+  priced: 0 | 1;
+}
 
 const UPSERT_CHECKPOINT = `
 INSERT INTO checkpoints (path, tool, dev, ino, size, mtime_ms, offset, head_hash, state, updated_at)
@@ -328,7 +350,10 @@ function toRow(event: UsageEvent): Row | undefined {
   };
 }
 
-/** The same merge as the SQL upsert: per-field maximum, identity of the largest (earlier on a tie). */
+/**
+ * Two sightings of one call merged: per-field maximum, and the identity (time, session, model) of the
+ * larger; a tie keeps the earlier, so the result does not depend on the order files are read in.
+ */
 function mergeRows(a: Row, b: Row): Row {
   const winner = b.bestTotal > a.bestTotal || (b.bestTotal === a.bestTotal && b.ts < a.ts) ? b : a;
   return {
@@ -344,6 +369,59 @@ function mergeRows(a: Row, b: Row): Row {
   };
 }
 
+/** Whether merging `next` into `stored` changes anything: a new winner, a larger field, a larger logged cost. */
+function improves(stored: Row, next: Row): boolean {
+  return (
+    next.bestTotal > stored.bestTotal ||
+    (next.bestTotal === stored.bestTotal && next.ts < stored.ts) ||
+    next.inputTokens > stored.inputTokens ||
+    next.outputTokens > stored.outputTokens ||
+    next.cacheCreationTokens > stored.cacheCreationTokens ||
+    next.cacheCreation1hTokens > stored.cacheCreation1hTokens ||
+    next.cacheReadTokens > stored.cacheReadTokens ||
+    next.reasoning > stored.reasoning ||
+    (next.costLog !== null && next.costLog > (stored.costLog ?? -1))
+  );
+}
+
+function rowOfStored(tool: string, dedupKey: string, stored: StoredRow): Row {
+  return {
+    tool,
+    dedupKey,
+    sessionId: stored.session_id,
+    projectPath: stored.project_path,
+    model: stored.model,
+    modelFallback: stored.model_fallback,
+    speed: stored.speed,
+    ts: stored.ts,
+    bestTotal: stored.best_total,
+    inputTokens: stored.input,
+    outputTokens: stored.output,
+    cacheCreationTokens: stored.cache_creation,
+    cacheCreation1hTokens: stored.cache_creation_1h,
+    cacheReadTokens: stored.cache_read,
+    reasoning: stored.reasoning,
+    costLog: stored.cost_log,
+  };
+}
+
+function storedCall(row: Row, costCalc: number, priced: boolean): StoredCall {
+  return {
+    tool: row.tool,
+    sessionId: row.sessionId,
+    model: row.model,
+    ts: row.ts,
+    input: row.inputTokens,
+    output: row.outputTokens,
+    cacheCreation: row.cacheCreationTokens,
+    cacheRead: row.cacheReadTokens,
+    reasoning: row.reasoning,
+    costLog: row.costLog,
+    costCalc,
+    priced,
+  };
+}
+
 /**
  * The all-history usage ledger: one SQLite file (WAL) with usage rows unique by (tool, dedupKey)
  * and a checkpoint per log file. Rows and the checkpoint that covers them commit together, so a
@@ -355,13 +433,18 @@ export class UsageLedger {
   readonly path: string;
   #pricing: PricingTable;
   readonly #now: () => number;
-  readonly #upsert: Database.Statement;
+  readonly #insertCall: Database.Statement;
+  readonly #selectCall: Database.Statement<[string, string], StoredRow>;
+  readonly #updateCall: Database.Statement;
+  readonly #aggregates: AggregateStatements;
   readonly #upsertCheckpoint: Database.Statement;
   readonly #recordPrice: Database.Statement;
   /** Models whose price is already in `model_prices` for the current table. */
   readonly #pricedModels = new Set<string>();
   readonly #getCheckpoint: Database.Statement<[string], CheckpointRow>;
-  readonly #commit: (events: readonly UsageEvent[], checkpoints: readonly FileCheckpoint[]) => IngestResult;
+  readonly #commit: Database.Transaction<
+    (events: readonly UsageEvent[], checkpoints: readonly FileCheckpoint[]) => IngestResult
+  >;
 
   private constructor(db: Database.Database, path: string, pricing: PricingTable, now: () => number) {
     this.db = db;
@@ -386,7 +469,10 @@ export class UsageLedger {
     db.function('nexus_priced', { deterministic: true }, (model) =>
       this.#pricing.lookup(String(model)) ? 1 : 0,
     );
-    this.#upsert = db.prepare(UPSERT);
+    this.#insertCall = db.prepare(INSERT_CALL);
+    this.#selectCall = db.prepare(SELECT_CALL);
+    this.#updateCall = db.prepare(UPDATE_CALL);
+    this.#aggregates = prepareAggregateStatements(db);
     this.#upsertCheckpoint = db.prepare(UPSERT_CHECKPOINT);
     this.#recordPrice = db.prepare('INSERT OR IGNORE INTO model_prices (model, price) VALUES (?, ?)');
     this.#getCheckpoint = db.prepare('SELECT * FROM checkpoints WHERE path = ?');
@@ -407,9 +493,44 @@ export class UsageLedger {
         const prev = merged.get(id);
         merged.set(id, prev ? mergeRows(prev, row) : row);
       }
+      const deltas = new AggregateDeltas();
       for (const row of merged.values()) {
-        changed += this.#upsert.run(this.#values(row, recordedAt)).changes > 0 ? 1 : 0;
+        const price = this.#price(row);
+        if (this.#insertCall.run(this.#values(row, price, recordedAt)).changes > 0) {
+          deltas.add(storedCall(row, price.costCalc, price.priced));
+          changed++;
+          continue;
+        }
+        const stored = this.#selectCall.get(row.tool, row.dedupKey);
+        if (!stored) continue;
+        const before = rowOfStored(row.tool, row.dedupKey, stored);
+        if (!improves(before, row)) continue;
+        const after = mergeRows(before, row);
+        const afterPrice = this.#price(after);
+        this.#updateCall.run(
+          after.sessionId,
+          after.projectPath,
+          after.model,
+          after.modelFallback,
+          after.speed,
+          after.ts,
+          after.bestTotal,
+          after.inputTokens,
+          after.outputTokens,
+          after.cacheCreationTokens,
+          after.cacheCreation1hTokens,
+          after.cacheReadTokens,
+          after.reasoning,
+          after.costLog,
+          afterPrice.costCalc,
+          afterPrice.priced ? 1 : 0,
+          stored.id,
+        );
+        deltas.remove(storedCall(before, stored.cost_calc, stored.priced === 1));
+        deltas.add(storedCall(after, afterPrice.costCalc, afterPrice.priced));
+        changed++;
       }
+      deltas.flush(this.#aggregates);
       for (const checkpoint of checkpoints) {
         this.#upsertCheckpoint.run({
           ...checkpoint,
@@ -494,6 +615,7 @@ export class UsageLedger {
              WHERE model IN (SELECT value FROM json_each(?))`,
           )
           .run(JSON.stringify(changedModels)).changes;
+        if (changes > 0) rebuildAggregates(this.db);
       }
       this.db
         .prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('pricing_fingerprint', ?)")
@@ -502,13 +624,21 @@ export class UsageLedger {
     })();
   }
 
-  #values(row: Row, recordedAt: number): unknown[] {
+  /** Computed cost of a call at the current prices (recording the model's price on first sight). */
+  #price(row: Row): { costCalc: number; priced: boolean } {
     const match = this.#pricing.lookup(row.model);
     if (!this.#pricedModels.has(row.model)) {
       this.#recordPrice.run(row.model, JSON.stringify(match?.price ?? null));
       this.#pricedModels.add(row.model);
     }
-    const costCalc = match ? costOfCall(row, match.price, row.speed) : 0;
+    return { costCalc: match ? costOfCall(row, match.price, row.speed) : 0, priced: match !== undefined };
+  }
+
+  #values(
+    row: Row,
+    { costCalc, priced }: { costCalc: number; priced: boolean },
+    recordedAt: number,
+  ): unknown[] {
     return [
       row.tool,
       row.dedupKey,
@@ -527,7 +657,7 @@ export class UsageLedger {
       row.reasoning,
       row.costLog,
       costCalc,
-      match ? 1 : 0,
+      priced ? 1 : 0,
       recordedAt,
     ];
   }
@@ -540,7 +670,8 @@ export class UsageLedger {
     events: readonly UsageEvent[],
     checkpoint?: FileCheckpoint | readonly FileCheckpoint[],
   ): IngestResult {
-    return this.#commit(
+    // Immediate: the commit reads rows it then rewrites, so it takes the write lock before reading.
+    return this.#commit.immediate(
       events,
       checkpoint === undefined ? [] : Array.isArray(checkpoint) ? checkpoint : [checkpoint as FileCheckpoint],
     );
@@ -583,7 +714,7 @@ export class UsageLedger {
     );
   }
 
-  /** All-history totals per tool, maintained by triggers (auto-mode cost). Cheap: one row per tool. */
+  /** All-history totals per tool, kept up to date by every commit (auto-mode cost). Cheap: one row per tool. */
   toolTotals(): Record<string, LedgerToolTotals> {
     const rows = this.db
       .prepare('SELECT tool, tokens, cost_auto, calls FROM tool_totals ORDER BY tool')
@@ -595,7 +726,11 @@ export class UsageLedger {
     }[];
     const out: Record<string, LedgerToolTotals> = {};
     for (const r of rows)
-      out[r.tool] = { totalTokens: r.tokens, totalCostUsd: Math.max(0, r.cost_auto), calls: r.calls };
+      out[r.tool] = {
+        totalTokens: r.tokens,
+        totalCostUsd: Math.max(0, roundUsd(r.cost_auto)),
+        calls: r.calls,
+      };
     return out;
   }
 

@@ -6,7 +6,7 @@ import type {
   UsageSessionReport,
   UsageSessionRow,
 } from '@nexus/protocol';
-import { COST_MODES, type CostMode } from './cost.js';
+import { COST_MODES, type CostMode, roundUsd } from './cost.js';
 import { NexusUsageError } from './errors.js';
 import type { UsageLedger } from './ledger.js';
 import {
@@ -121,7 +121,7 @@ function breakdownOf(row: SumRow): UsageBreakdown {
     cacheReadTokens: row.cache_read,
     reasoningOutputTokens: row.reasoning,
     totalTokens: row.input + row.output + row.cache_creation + row.cache_read,
-    costUsd: row.cost,
+    costUsd: roundUsd(row.cost),
   };
 }
 
@@ -277,7 +277,11 @@ function periodReport(ledger: UsageLedger, options: ReportOptions, unit: 'day' |
     addInto(totals, b);
   }
   const sorted = [...rows.values()].sort((a, b) => (a.period < b.period ? -1 : 1));
-  for (const row of sorted) row.breakdown.sort(byToolModel);
+  for (const row of sorted) {
+    row.breakdown.sort(byToolModel);
+    row.costUsd = roundUsd(row.costUsd);
+  }
+  totals.costUsd = roundUsd(totals.costUsd);
   return { timezone: r.timezone, rows: sorted, totals, unpricedModels: unpricedModels(ledger, r) };
 }
 
@@ -344,8 +348,10 @@ export function sessionReport(ledger: UsageLedger, options: ReportOptions = {}):
   const sorted = [...rows.values()].sort((a, b) => a.l - b.l || (a.sessionId < b.sessionId ? -1 : 1));
   const out: UsageSessionRow[] = sorted.map(({ f, l, ...row }) => {
     row.breakdown.sort(byToolModel);
+    row.costUsd = roundUsd(row.costUsd);
     return { ...row, firstActivity: new Date(f).toISOString(), lastActivity: new Date(l).toISOString() };
   });
+  totals.costUsd = roundUsd(totals.costUsd);
   return { timezone: r.timezone, rows: out, totals, unpricedModels: unpricedModels(ledger, r) };
 }
 

@@ -183,9 +183,7 @@ describe('nexus statusline', () => {
   it('goes on without the session figure on a ledger the server has not upgraded yet', () => {
     ledger();
     const db = UsageLedger.open({ stateDir });
-    db.db.exec(
-      'DROP TRIGGER usage_session_after_insert; DROP TRIGGER usage_session_after_update; DROP TABLE session_totals;',
-    );
+    db.db.exec('DROP TABLE session_totals;');
     db.close();
     expect(statuslineLine(input(), { stateDir, now: NOW, color: false })).toBe(
       'Opus 4.6 · session $9.99 · today $3.75',
