@@ -54,6 +54,17 @@ export class LineFramer {
     return this.#skipping ? 0 : this.#pendingLength;
   }
 
+  /**
+   * The partial line held so far (bytes after the last newline), without consuming it; `undefined` when
+   * nothing is held or the held line is past the length limit.
+   */
+  heldLine(): FramedLine | undefined {
+    if (this.#pendingLength === 0 || this.#skipping) return undefined;
+    const bytes =
+      this.#pending.length === 1 ? this.#pending[0] : Buffer.concat(this.#pending, this.#pendingLength);
+    return bytes ? { bytes: stripCarriageReturn(bytes), byteOffset: this.#lineStart } : undefined;
+  }
+
   /** Feed the next bytes; returns the lines they complete, in order. */
   push(chunk: Buffer): FramedLine[] {
     const lines: FramedLine[] = [];

@@ -57,3 +57,66 @@ describe('readLogFile', () => {
     ).toEqual(['message 2 — é 東京']);
   });
 });
+
+describe('readLogFile, last line without a newline', () => {
+  const assistant = (id: string, output: number) =>
+    JSON.stringify({
+      type: 'assistant',
+      uuid: `a-${id}-${output}`,
+      sessionId: SESSION,
+      cwd: '/w',
+      timestamp: '2026-11-24T10:00:01.000Z',
+      requestId: `req_${id}`,
+      message: {
+        id: `msg_${id}`,
+        model: 'claude-sonnet-4-5-20250929',
+        role: 'assistant',
+        content: [{ type: 'text', text: 'done' }],
+        usage: { input_tokens: 3, output_tokens: output },
+      },
+    });
+  const outputs = (events: NormalizedEvent[]) =>
+    events.flatMap((event) => (event.type === 'usage' ? [[event.dedupKey, event.outputTokens]] : []));
+
+  it('counts a finished log whose writer left the last newline out, and resumes before that line', async () => {
+    const path = join(dir, `${SESSION}.jsonl`);
+    const head = `${assistant('1', 10)}\n`;
+    writeFileSync(path, `${head}${assistant('2', 20)}`);
+    for (const usageOnly of [false, true]) {
+      for (const blockingReads of [false, true]) {
+        const result = await read(path, { usageOnly, blockingReads, chunkBytes: 64 });
+        expect(outputs(result.events), `${usageOnly} ${blockingReads}`).toEqual([
+          ['msg_1:req_1', 10],
+          ['msg_2:req_2', 20],
+        ]);
+        expect(result.resumeOffset).toBe(Buffer.byteLength(head));
+      }
+    }
+    // The writer was still busy: it finishes the line and appends another. Read from the saved point.
+    appendFileSync(path, `\n${assistant('3', 30)}\n`);
+    const adapter = claudeCode();
+    const first = [];
+    for await (const batch of readLogFile(adapter, describeFile(adapter, path), { usageOnly: true }))
+      first.push(batch);
+    const resumed = await read(path, {
+      usageOnly: true,
+      startOffset: Buffer.byteLength(head),
+      state: first[0]?.state,
+    });
+    expect(outputs(resumed.events)).toEqual([
+      ['msg_2:req_2', 20],
+      ['msg_3:req_3', 30],
+    ]);
+  });
+
+  it('leaves a last line still being written alone, without reporting it as bad', async () => {
+    const path = join(dir, `${SESSION}.jsonl`);
+    const head = `${assistant('1', 10)}\n`;
+    writeFileSync(path, `${head}${assistant('2', 20).slice(0, 120)}`);
+    const issues: unknown[] = [];
+    const result = await read(path, { onIssue: (issue) => issues.push(issue) });
+    expect(outputs(result.events)).toEqual([['msg_1:req_1', 10]]);
+    expect(result.resumeOffset).toBe(Buffer.byteLength(head));
+    expect(issues).toEqual([]);
+  });
+});

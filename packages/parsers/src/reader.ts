@@ -101,7 +101,8 @@ export async function* scanRoot(adapter: NexusAdapter, root: AdapterRoot): Async
 /**
  * Read one log file from an offset, in batches of complete lines. The host's part of the contract: byte
  * framing (a partial last line is left for the next read), UTF-8 decoding of whole lines, the cheap
- * pre-filter, and parse issues routed to `onIssue`.
+ * pre-filter, and parse issues routed to `onIssue`. A last line without its newline is parsed when it is
+ * a whole JSON object, in a final batch whose `resumeOffset` and `state` are from before it.
  */
 export async function* readLogFile(
   adapter: NexusAdapter,
@@ -137,18 +138,27 @@ export async function* readLogFile(
     for (;;) {
       if (options.signal?.aborted) return;
       const bytesRead = await source.read(buffer, position);
-      if (bytesRead === 0) return;
-      position += bytesRead;
-      const events: NormalizedEvent[] = [];
-      const chunk = buffer.subarray(0, bytesRead);
-      for (const line of markers ? framer.pushMatching(chunk, markers) : framer.push(chunk)) {
-        const text = decodeForUsage(line.bytes, skippableArrays);
-        if (text.trim() === '') continue;
-        for (const event of parser.parseLine(text, { byteOffset: line.byteOffset })) events.push(event);
+      if (bytesRead > 0) {
+        position += bytesRead;
+        const events: NormalizedEvent[] = [];
+        const chunk = buffer.subarray(0, bytesRead);
+        for (const line of markers ? framer.pushMatching(chunk, markers) : framer.push(chunk)) {
+          const text = decodeForUsage(line.bytes, skippableArrays);
+          if (text.trim() === '') continue;
+          for (const event of parser.parseLine(text, { byteOffset: line.byteOffset })) events.push(event);
+        }
+        yield { events, resumeOffset: framer.resumeOffset, state: parser.snapshot() };
       }
-      yield { events, resumeOffset: framer.resumeOffset, state: parser.snapshot() };
       // A short read of a regular file is its end, as of now: no need to ask again.
-      if (bytesRead < buffer.length) return;
+      if (bytesRead < buffer.length) break;
+    }
+    const last = lastLineWithoutNewline(framer, markers, skippableArrays);
+    if (last) {
+      // Resume before it, with the state from before it: a writer still busy with the line finishes it
+      // with a newline, and the line is read again then (usage keys make that count once).
+      const state = parser.snapshot();
+      const events = parser.parseLine(last.text, { byteOffset: last.byteOffset });
+      yield { events, resumeOffset: framer.resumeOffset, state };
     }
   } finally {
     await source.close();
@@ -178,6 +188,29 @@ function blockingSource(path: string): ByteSource {
     read: (buffer, position) => readSync(fd, buffer, 0, buffer.length, position),
     close: () => closeSync(fd),
   };
+}
+
+/**
+ * The file's last line when it has no newline but is a whole JSON object: a finished log whose writer
+ * left the newline out (some tools and generators do) would otherwise lose its last record. A line still
+ * being written is not a whole object, so it stays held as before, and is not reported as bad. (Shared
+ * with the conformance kit, not part of the package's entry.)
+ */
+export function lastLineWithoutNewline(
+  framer: LineFramer,
+  markers: readonly Buffer[] | undefined,
+  skippableArrays: readonly Buffer[],
+): { text: string; byteOffset: number } | undefined {
+  const held = framer.heldLine();
+  if (!held || (markers && !markers.some((marker) => held.bytes.includes(marker)))) return undefined;
+  const text = decodeForUsage(held.bytes, skippableArrays);
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  } catch {
+    return undefined;
+  }
+  return { text, byteOffset: held.byteOffset };
 }
 
 function decodeForUsage(bytes: Buffer, skippableArrays: readonly Buffer[]): string {

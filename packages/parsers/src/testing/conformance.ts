@@ -10,7 +10,7 @@ import {
   type ParseIssue,
 } from '../contract.js';
 import { LineFramer } from '../line-framer.js';
-import { describeFile } from '../reader.js';
+import { describeFile, lastLineWithoutNewline } from '../reader.js';
 import { readFileEvents } from './read-file-events.js';
 import { spacedJson } from './spaced-json.js';
 
@@ -54,15 +54,22 @@ function parseBytes(
     }
     position += size;
   }
+  const last = lastLineWithoutNewline(framer, undefined, []);
+  if (last) events.push(...parser.parseLine(last.text, { byteOffset: last.byteOffset }));
   return events;
 }
 
-/** Lines of a file with the offset each starts at (the trailing partial line is left out, as a host would). */
+/**
+ * Lines of a file with the offset each starts at, as a host reads them: a trailing partial line is left
+ * out unless it is a whole JSON object.
+ */
 function linesOf(bytes: Buffer): Array<{ text: string; byteOffset: number }> {
   const framer = new LineFramer();
-  return framer
+  const lines = framer
     .push(bytes)
     .map((line) => ({ text: line.bytes.toString('utf8'), byteOffset: line.byteOffset }));
+  const last = lastLineWithoutNewline(framer, undefined, []);
+  return last ? [...lines, last] : lines;
 }
 
 /** Events with the fields that legitimately depend on byte offsets removed. */
