@@ -103,6 +103,14 @@ export interface UsageEvent {
    * per-field maximum, and date the call by the line that carried its largest usage.
    */
   readonly dedupKey: string;
+  /**
+   * The provider's id of the call when `dedupKey` adds more to it (Claude Code's `message.id`). With
+   * `sidechain`, the call was logged in a side conversation, where Claude Code's `/btw` replays parent
+   * messages under a new request id: a sidechain call is dropped while a call with the same `callId` is
+   * logged outside a sidechain.
+   */
+  readonly callId?: string;
+  readonly sidechain?: boolean;
 }
 
 /** One transcript entry, normalized. */

@@ -194,6 +194,54 @@ describe('Claude Code shapes', () => {
     ]);
   });
 
+  it('a /btw side conversation replaying a parent message (same message.id, new requestId, isSidechain) counts it once, whichever file comes first', async () => {
+    const parent = assistant({
+      id: 'msg_01PARENT',
+      requestId: 'req_011PARENT',
+      uuid: 'p1',
+      timestamp: '2026-01-05T10:00:00.000Z',
+      output: 300,
+    });
+    const replay = {
+      ...parent,
+      isSidechain: true,
+      requestId: 'req_011REPLAY',
+      uuid: 'r1',
+      timestamp: '2026-01-05T10:09:00.000Z',
+    };
+    const own = {
+      ...assistant({
+        id: 'msg_01SIDE',
+        requestId: 'req_011SIDE',
+        uuid: 's1',
+        timestamp: '2026-01-05T10:10:00.000Z',
+        output: 7,
+      }),
+      isSidechain: true,
+    };
+    const expected = [
+      row('2026-01-05', 'claude-code', SONNET, {
+        input: 6,
+        output: 307,
+        cacheCreation: 400,
+        cacheRead: 8000,
+      }),
+    ];
+    // Files are read in path order: the side file sorts after the parent here, before it in the second home.
+    expect(
+      await dailyRows({
+        [`${PROJECT}/${SESSION}.jsonl`]: jsonl([parent]),
+        [`${PROJECT}/${SESSION}/subagents/agent-btw01.jsonl`]: jsonl([replay, own]),
+      }),
+    ).toEqual(expected);
+    expect(
+      await dailyRows({
+        [`${PROJECT}/${SESSION}.jsonl`]: jsonl([parent]),
+        [`${PROJECT}/agent-btw01.jsonl`]: jsonl([replay, own]),
+      }),
+    ).toEqual(expected);
+  });
+
   it('a file saved with a byte order mark keeps its first line', async () => {
     const line = assistant({
       id: 'msg_1',

@@ -6,7 +6,8 @@ function size(event: UsageEvent): number {
 
 /**
  * Reduce usage events to one per billed call, as every consumer must (DESIGN §3): per `(tool, dedupKey)`
- * the per-field maximum, dated by the event that carried the largest usage. Order of first appearance is kept.
+ * the per-field maximum, dated by the event that carried the largest usage; a sidechain replay of a call
+ * logged elsewhere is dropped. Order of first appearance is kept.
  */
 export function mergeUsageEvents(events: Iterable<NormalizedEvent>): UsageEvent[] {
   // Most calls are seen once; a repeated key gets one private copy of its maxima, updated in place.
@@ -29,7 +30,20 @@ export function mergeUsageEvents(events: Iterable<NormalizedEvent>): UsageEvent[
     max.reasoningOutputTokens = Math.max(max.reasoningOutputTokens, event.reasoningOutputTokens);
     if (size(event) > size(seen.best)) seen.best = event;
   }
-  return Array.from(merged.values(), ({ best, max }) => (max ? { ...best, ...max } : best));
+  const calls = Array.from(merged.values(), ({ best, max }) => (max ? { ...best, ...max } : best));
+  return withoutSidechainReplays(calls);
+}
+
+/** Drops the sidechain copies of calls that are also logged outside a sidechain (`UsageEvent.sidechain`). */
+function withoutSidechainReplays(calls: UsageEvent[]): UsageEvent[] {
+  if (!calls.some((call) => call.sidechain && call.callId !== undefined)) return calls;
+  const primary = new Set<string>();
+  for (const call of calls)
+    if (!call.sidechain && call.callId !== undefined) primary.add(`${call.tool}\u0000${call.callId}`);
+  return calls.filter(
+    (call) =>
+      !(call.sidechain && call.callId !== undefined && primary.has(`${call.tool}\u0000${call.callId}`)),
+  );
 }
 
 type MutableTokens = ReturnType<typeof pickTokens>;

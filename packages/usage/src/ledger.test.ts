@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { usage } from '../test/helpers.js';
 import { LEDGER_SCHEMA_VERSION, UsageLedger } from './ledger.js';
 import { bundledPricing, PricingTable } from './pricing.js';
+import { dailyReport } from './reports.js';
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -225,5 +226,53 @@ describe('repricing', () => {
     expect(ledger.setPricing(wider)).toBe(0);
     expect(ledger.toolTotals()['claude-code']?.totalCostUsd).toBeCloseTo(0.001 + 0.01, 12);
     ledger.close();
+  });
+});
+
+describe('sidechain replays (Claude Code /btw)', () => {
+  const parent = usage({
+    dedupKey: 'msg_P:req_1',
+    callId: 'msg_P',
+    sessionId: 'claude-code:main',
+    outputTokens: 700,
+    inputTokens: 10,
+  });
+  // The side conversation replays the parent message under a new request id.
+  const replay = usage({
+    dedupKey: 'msg_P:req_9',
+    callId: 'msg_P',
+    sidechain: true,
+    sessionId: 'claude-code:main',
+    timestamp: '2026-09-01T12:40:00.000Z',
+    outputTokens: 700,
+    inputTokens: 10,
+  });
+  // A subagent's own call: a sidechain too, but no call outside a sidechain has its id.
+  const subagent = usage({ dedupKey: 'msg_S:req_2', callId: 'msg_S', sidechain: true, outputTokens: 50 });
+  const totals = (ledger: UsageLedger) => ({
+    tools: ledger.toolTotals(),
+    report: dailyReport(ledger, { timezone: 'UTC' }).totals.outputTokens,
+    rows: ledger.db.prepare('SELECT dedup_key FROM usage ORDER BY dedup_key').pluck().all(),
+  });
+
+  it('counts the message once whichever file is read first, and keeps a subagent call', () => {
+    const parentFirst = UsageLedger.open({ path: ':memory:' });
+    parentFirst.ingest([parent, subagent]);
+    parentFirst.ingest([replay]);
+    const replayFirst = UsageLedger.open({ path: ':memory:' });
+    replayFirst.ingest([replay, subagent]);
+    expect(totals(replayFirst).report).toBe(750);
+    replayFirst.ingest([parent]);
+    const sameCommit = UsageLedger.open({ path: ':memory:' });
+    sameCommit.ingest([replay, parent, subagent]);
+    for (const ledger of [parentFirst, replayFirst, sameCommit]) {
+      expect(totals(ledger)).toEqual({
+        tools: { 'claude-code': { totalTokens: 760, totalCostUsd: expect.any(Number), calls: 2 } },
+        report: 750,
+        rows: ['msg_P:req_1', 'msg_S:req_2'],
+      });
+      expect(ledger.db.prepare('SELECT COUNT(*) FROM session_totals WHERE calls <= 0').pluck().get()).toBe(0);
+      ledger.close();
+    }
   });
 });

@@ -218,6 +218,13 @@ const MIGRATIONS: readonly string[] = [
   DROP TRIGGER IF EXISTS usage_session_after_insert;
   DROP TRIGGER IF EXISTS usage_session_after_update;
   `,
+  // 6: Claude Code's message id and whether the line was in a sidechain, so a `/btw` replay of a parent
+  // message (same message id, new request id) is not counted next to the message it copies.
+  `
+  ALTER TABLE usage ADD COLUMN call_id TEXT;
+  ALTER TABLE usage ADD COLUMN sidechain INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX usage_call ON usage (tool, call_id) WHERE call_id IS NOT NULL;
+  `,
 ];
 
 /** Schema version this build writes. */
@@ -225,9 +232,18 @@ export const LEDGER_SCHEMA_VERSION = MIGRATIONS.length;
 
 const INSERT_CALL = `
 INSERT INTO usage (tool, dedup_key, session_id, project_path, model, model_fallback, speed, ts, best_total,
-  input, output, cache_creation, cache_creation_1h, cache_read, reasoning, cost_log, cost_calc, priced, recorded_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  input, output, cache_creation, cache_creation_1h, cache_read, reasoning, cost_log, cost_calc, priced, recorded_at,
+  call_id, sidechain)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (tool, dedup_key) DO NOTHING
+`;
+
+const LOGGED_OUTSIDE_SIDECHAIN =
+  'SELECT 1 FROM usage WHERE tool = ? AND call_id = ? AND sidechain = 0 LIMIT 1';
+
+const SIDECHAIN_COPIES = `
+SELECT id, tool, session_id, model, ts, input, output, cache_creation, cache_read, reasoning, cost_log, cost_calc, priced
+FROM usage WHERE tool = ? AND call_id = ? AND sidechain = 1
 `;
 
 const SELECT_CALL = `
@@ -242,6 +258,23 @@ UPDATE usage SET session_id = ?, project_path = ?, model = ?, model_fallback = ?
   cost_calc = ?, priced = ?
 WHERE id = ?
 `;
+
+/** A sidechain copy as `SIDECHAIN_COPIES` reads it. */
+interface SidechainCopy {
+  id: number;
+  tool: string;
+  session_id: string;
+  model: string;
+  ts: number;
+  input: number;
+  output: number;
+  cache_creation: number;
+  cache_read: number;
+  reasoning: number;
+  cost_log: number | null;
+  cost_calc: number;
+  priced: 0 | 1;
+}
 
 /** A call as `SELECT_CALL` reads it back. */
 interface StoredRow {
@@ -320,6 +353,8 @@ interface Row {
   cacheReadTokens: number;
   reasoning: number;
   costLog: number | null;
+  callId: string | null;
+  sidechain: 0 | 1;
 }
 
 function toRow(event: UsageEvent): Row | undefined {
@@ -347,6 +382,8 @@ function toRow(event: UsageEvent): Row | undefined {
     cacheReadTokens,
     reasoning: count(event.reasoningOutputTokens),
     costLog: typeof cost === 'number' && Number.isFinite(cost) && cost >= 0 ? cost : null,
+    callId: event.callId || null,
+    sidechain: event.sidechain ? 1 : 0,
   };
 }
 
@@ -402,6 +439,9 @@ function rowOfStored(tool: string, dedupKey: string, stored: StoredRow): Row {
     cacheReadTokens: stored.cache_read,
     reasoning: stored.reasoning,
     costLog: stored.cost_log,
+    // Fixed by the key: the same (tool, dedupKey) always comes from the same message and file.
+    callId: null,
+    sidechain: 0,
   };
 }
 
@@ -436,6 +476,9 @@ export class UsageLedger {
   readonly #insertCall: Database.Statement;
   readonly #selectCall: Database.Statement<[string, string], StoredRow>;
   readonly #updateCall: Database.Statement;
+  readonly #loggedOutsideSidechain: Database.Statement<[string, string]>;
+  readonly #sidechainCopies: Database.Statement<[string, string], SidechainCopy>;
+  readonly #deleteCall: Database.Statement<[number]>;
   readonly #aggregates: AggregateStatements;
   readonly #upsertCheckpoint: Database.Statement;
   readonly #recordPrice: Database.Statement;
@@ -472,6 +515,9 @@ export class UsageLedger {
     this.#insertCall = db.prepare(INSERT_CALL);
     this.#selectCall = db.prepare(SELECT_CALL);
     this.#updateCall = db.prepare(UPDATE_CALL);
+    this.#loggedOutsideSidechain = db.prepare(LOGGED_OUTSIDE_SIDECHAIN);
+    this.#sidechainCopies = db.prepare(SIDECHAIN_COPIES);
+    this.#deleteCall = db.prepare('DELETE FROM usage WHERE id = ?');
     this.#aggregates = prepareAggregateStatements(db);
     this.#upsertCheckpoint = db.prepare(UPSERT_CHECKPOINT);
     this.#recordPrice = db.prepare('INSERT OR IGNORE INTO model_prices (model, price) VALUES (?, ?)');
@@ -495,10 +541,14 @@ export class UsageLedger {
       }
       const deltas = new AggregateDeltas();
       for (const row of merged.values()) {
+        // A sidechain replay of a call logged elsewhere is not a call of its own.
+        if (row.sidechain && row.callId !== null && this.#loggedOutsideSidechain.get(row.tool, row.callId))
+          continue;
         const price = this.#price(row);
         if (this.#insertCall.run(this.#values(row, price, recordedAt)).changes > 0) {
           deltas.add(storedCall(row, price.costCalc, price.priced));
           changed++;
+          if (!row.sidechain && row.callId !== null) this.#dropSidechainCopies(row.tool, row.callId, deltas);
           continue;
         }
         const stored = this.#selectCall.get(row.tool, row.dedupKey);
@@ -624,6 +674,27 @@ export class UsageLedger {
     })();
   }
 
+  /** The call is logged outside a sidechain: copies a sidechain replayed earlier stop counting. */
+  #dropSidechainCopies(tool: string, callId: string, deltas: AggregateDeltas): void {
+    for (const copy of this.#sidechainCopies.all(tool, callId)) {
+      this.#deleteCall.run(copy.id);
+      deltas.remove({
+        tool: copy.tool,
+        sessionId: copy.session_id,
+        model: copy.model,
+        ts: copy.ts,
+        input: copy.input,
+        output: copy.output,
+        cacheCreation: copy.cache_creation,
+        cacheRead: copy.cache_read,
+        reasoning: copy.reasoning,
+        costLog: copy.cost_log,
+        costCalc: copy.cost_calc,
+        priced: copy.priced === 1,
+      });
+    }
+  }
+
   /** Computed cost of a call at the current prices (recording the model's price on first sight). */
   #price(row: Row): { costCalc: number; priced: boolean } {
     const match = this.#pricing.lookup(row.model);
@@ -659,6 +730,8 @@ export class UsageLedger {
       costCalc,
       priced ? 1 : 0,
       recordedAt,
+      row.callId,
+      row.sidechain,
     ];
   }
 

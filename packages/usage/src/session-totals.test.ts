@@ -66,7 +66,9 @@ describe('session totals', () => {
       ]);
       // Turn it back into what schema 3 wrote: an index on session_id, no totals.
       ledger.db.exec(`
-        DROP TABLE session_totals; CREATE INDEX usage_session ON usage (session_id); PRAGMA user_version = 3;`);
+        DROP TABLE session_totals; CREATE INDEX usage_session ON usage (session_id);
+        DROP INDEX usage_call; ALTER TABLE usage DROP COLUMN call_id; ALTER TABLE usage DROP COLUMN sidechain;
+        PRAGMA user_version = 3;`);
       ledger.close();
       const upgraded = UsageLedger.open({ stateDir: dir });
       expect(upgraded.db.pragma('user_version', { simple: true })).toBe(LEDGER_SCHEMA_VERSION);

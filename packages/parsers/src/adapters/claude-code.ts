@@ -323,6 +323,8 @@ class ClaudeCodeParser implements LineParser<ClaudeCodeParserState> {
       ...(costUsd === undefined ? {} : { costUsd }),
       ...(usage.speed === 'fast' ? { speed: 'fast' as const } : {}),
       dedupKey,
+      ...(messageId ? { callId: messageId } : {}),
+      ...(record.isSidechain === true ? { sidechain: true } : {}),
     });
   }
 
