@@ -74,6 +74,7 @@ export {
   type ReadLogFileOptions,
   readEvents,
   readLogFile,
+  type ScanRootOptions,
   scanRoot,
 } from './reader.js';
 export { mergeUsageEvents } from './usage-merge.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { claudeCode } from './adapters/claude-code.js';
 import type { NormalizedEvent } from './contract.js';
-import { describeFile, readLogFile } from './reader.js';
+import { describeFile, readLogFile, scanRoot } from './reader.js';
 
 let dir: string;
 beforeEach(() => {
@@ -118,5 +118,50 @@ describe('readLogFile, last line without a newline', () => {
     expect(outputs(result.events)).toEqual([['msg_1:req_1', 10]]);
     expect(result.resumeOffset).toBe(Buffer.byteLength(head));
     expect(issues).toEqual([]);
+  });
+});
+
+describe('scanRoot', () => {
+  it('lists the same session logs, in the same order, with blocking and non-blocking folder reads', async () => {
+    const root = join(dir, '.claude', 'projects');
+    const paths = [
+      `-w/${SESSION}.jsonl`,
+      `-w/${SESSION}/subagents/agent-a1.jsonl`,
+      '-w/agent-b2.jsonl',
+      '-other/6f1c2a9e-0000-4000-8000-000000000002.jsonl',
+      // Not walked: dependencies and hidden folders; not a log: other files.
+      '-w/node_modules/x/6f1c2a9e-0000-4000-8000-000000000003.jsonl',
+      '-w/.hidden/6f1c2a9e-0000-4000-8000-000000000004.jsonl',
+      '-w/notes.txt',
+    ];
+    for (const path of paths) {
+      mkdirSync(join(root, path, '..'), { recursive: true });
+      writeFileSync(join(root, path), user(1));
+    }
+    const list = async (blockingReads: boolean) => {
+      const found: string[] = [];
+      for await (const file of scanRoot(claudeCode(), { path: root, role: 'live' }, { blockingReads }))
+        found.push(`${file.kind} ${file.path.slice(root.length + 1)}`);
+      return found;
+    };
+    const blocking = await list(true);
+    expect(blocking).toEqual(await list(false));
+    expect(blocking).toEqual([
+      'session -other/6f1c2a9e-0000-4000-8000-000000000002.jsonl',
+      `session -w/${SESSION}.jsonl`,
+      `subagent -w/${SESSION}/subagents/agent-a1.jsonl`,
+      'subagent -w/agent-b2.jsonl',
+    ]);
+    // A root that does not exist yet lists nothing, either way.
+    for (const blockingReads of [true, false]) {
+      const none = [];
+      for await (const file of scanRoot(
+        claudeCode(),
+        { path: join(dir, 'missing'), role: 'live' },
+        { blockingReads },
+      ))
+        none.push(file);
+      expect(none).toEqual([]);
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { closeSync, type Dirent, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, type Dirent, existsSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join, relative, sep } from 'node:path';
@@ -56,12 +56,62 @@ export function processEnvironment(
 /** Folders listed at once while scanning a root. */
 const SCAN_BATCH = 64;
 
+/** Options of {@link scanRoot}. */
+export interface ScanRootOptions {
+  /**
+   * List folders with blocking calls: several times faster over hundreds of folders, but each listing
+   * holds the thread (for command-line tools and worker threads, not a server's main thread).
+   */
+  readonly blockingReads?: boolean;
+}
+
 /**
  * Every session log under one root, as the adapter classifies it, in sorted path order. A root that does
  * not exist yields nothing; folders that vanish during the walk are skipped.
  */
-export async function* scanRoot(adapter: NexusAdapter, root: AdapterRoot): AsyncGenerator<LogFileRef> {
-  let pending = [root.path];
+export async function* scanRoot(
+  adapter: NexusAdapter,
+  root: AdapterRoot,
+  options: ScanRootOptions = {},
+): AsyncGenerator<LogFileRef> {
+  const files = options.blockingReads ? listFilesBlocking(root.path) : await listFiles(root.path);
+  files.sort();
+  const prefix = join(root.path, sep);
+  for (const path of files) {
+    // Plain slicing: path.relative() per file cost more than the whole folder walk.
+    const inside = path.startsWith(prefix) ? path.slice(prefix.length) : relative(root.path, path);
+    const relativePath = sep === '/' ? inside : inside.split(sep).join('/');
+    const info = adapter.classifyFile(relativePath, root);
+    if (info) yield { ...info, tool: adapter.id, path, root: root.path };
+  }
+}
+
+/** Whether the walk goes into a folder: not dependencies, not hidden folders. */
+function walksInto(entry: Dirent): boolean {
+  return entry.name !== 'node_modules' && !entry.name.startsWith('.');
+}
+
+function listFilesBlocking(rootPath: string): string[] {
+  const pending = [rootPath];
+  const files: string[] = [];
+  for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      if (entry.isDirectory()) {
+        if (walksInto(entry)) pending.push(join(dir, entry.name));
+      } else if (entry.isFile()) files.push(join(dir, entry.name));
+    }
+  }
+  return files;
+}
+
+async function listFiles(rootPath: string): Promise<string[]> {
+  let pending = [rootPath];
   const files: string[] = [];
   while (pending.length > 0) {
     // A level at a time, its folders read side by side: one thread-pool round trip per folder, in
@@ -81,21 +131,13 @@ export async function* scanRoot(adapter: NexusAdapter, root: AdapterRoot): Async
         for (const entry of entries) {
           const path = join(dir, entry.name);
           if (entry.isDirectory()) {
-            if (entry.name !== 'node_modules' && !entry.name.startsWith('.')) pending.push(path);
+            if (walksInto(entry)) pending.push(path);
           } else if (entry.isFile()) files.push(path);
         }
       }
     }
   }
-  files.sort();
-  const prefix = join(root.path, sep);
-  for (const path of files) {
-    // Plain slicing: path.relative() per file cost more than the whole folder walk.
-    const inside = path.startsWith(prefix) ? path.slice(prefix.length) : relative(root.path, path);
-    const relativePath = sep === '/' ? inside : inside.split(sep).join('/');
-    const info = adapter.classifyFile(relativePath, root);
-    if (info) yield { ...info, tool: adapter.id, path, root: root.path };
-  }
+  return files;
 }
 
 /**

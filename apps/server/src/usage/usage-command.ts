@@ -146,6 +146,8 @@ export async function runUsageCommand(
       logger,
       // One parsing thread beside this one: the ledger commits while the next files are parsed.
       workers: availableParallelism() > 1 ? 1 : 0,
+      // A command may block its own thread: folders listed with blocking calls, several times faster.
+      blockingIo: true,
       ...(hooks.reader ? { reader: hooks.reader } : {}),
       ...(showBar
         ? {
