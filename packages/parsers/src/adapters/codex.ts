@@ -534,7 +534,9 @@ export function codex(options: CodexOptions = {}): NexusAdapter<CodexParserState
       ];
     },
     classifyFile: classifyCodexFile,
-    usageLineFilter: ['"token_count"', '"turn_context"', '"session_meta"'],
+    // `_count"` and `_meta"` end `"token_count"` and `"session_meta"` and open with a byte rare in JSON,
+    // so the host's search runs at memchr speed (a quote opens the commonest pattern of a log).
+    usageLineFilter: ['_count"', '"turn_context"', '_meta"'],
     createParser: (file, context) => new CodexParser(file, context),
     liveness: { processNames: ['codex'], recentWindowMs: 30 * MINUTE, maxTotal: 12 },
   };
