@@ -67,6 +67,10 @@ async function run(argv: string[], io: CliIo): Promise<number> {
         const { runBlocksCommand } = await import('../limits/blocks-command.js');
         return runBlocksCommand(rest.slice(1), { ...io, cwd: process.cwd() });
       }
+      // The running server answers at once when it has read all history; otherwise catch up here.
+      const { reportFromRunningServer } = await import('../usage/server-report.js');
+      const served = await reportFromRunningServer(rest, io);
+      if (served !== undefined) return served;
       const { runUsageCommand } = await import('../usage/usage-command.js');
       return runUsageCommand(rest, { stdout: io.stdout, stderr: io.stderr, env: io.env, cwd: process.cwd() });
     }

@@ -20,6 +20,7 @@ import {
   UsageLedger,
   type UsageLogger,
 } from '@nexus/usage';
+import { USAGE_OPTIONS } from './usage-options.js';
 
 /** Streams and environment of one CLI invocation. */
 export interface UsageCommandIo {
@@ -38,9 +39,10 @@ export interface UsageCommandHooks {
 
 export const USAGE_HELP = `Usage: nexus usage <daily|monthly|session> [options]
 
-Token usage and USD cost of every agent on this machine, over all history. The ledger in the state
-directory ($NEXUS_STATE_DIR, else ~/.nexus) is caught up with the logs first, so this works whether
-or not the server runs.
+Token usage and USD cost of every agent on this machine, over all history. When \`nexus start\` runs the
+server for this state directory ($NEXUS_STATE_DIR, else ~/.nexus) and it has read all history, the
+server answers (it keeps the ledger current). Otherwise the ledger is caught up with the logs first, so
+this works whether or not the server runs.
 
 Options:
   --json               Print the report as JSON (the same contract as GET /api/usage/*)
@@ -182,20 +184,5 @@ export async function runUsageCommand(
 }
 
 function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      json: { type: 'boolean' },
-      since: { type: 'string' },
-      until: { type: 'string' },
-      timezone: { type: 'string' },
-      tool: { type: 'string' },
-      mode: { type: 'string' },
-      offline: { type: 'boolean' },
-      config: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  return parseArgs({ args: argv, allowPositionals: true, strict: true, options: USAGE_OPTIONS });
 }

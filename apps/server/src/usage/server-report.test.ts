@@ -1,0 +1,155 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writePidRecord } from '../cli/pid-file.js';
+import { reportFromRunningServer } from './server-report.js';
+
+const REPORT = {
+  timezone: 'Asia/Tokyo',
+  rows: [],
+  totals: {
+    inputTokens: 1,
+    outputTokens: 2,
+    cacheCreationTokens: 0,
+    cacheReadTokens: 0,
+    reasoningOutputTokens: 0,
+    totalTokens: 3,
+    costUsd: 0.5,
+  },
+  unpricedModels: [],
+};
+
+let stateDir: string;
+let server: Server;
+let requests: string[];
+let backfillStatus: string;
+let reportStatus: number;
+
+beforeEach(async () => {
+  stateDir = mkdtempSync(join(tmpdir(), 'nexus-server-report-'));
+  requests = [];
+  backfillStatus = 'done';
+  reportStatus = 200;
+  // Stands in for `nexus start`'s server: the two routes this path reads, on loopback.
+  server = createServer((req, res) => {
+    requests.push(req.url ?? '');
+    res.setHeader('content-type', 'application/json');
+    if (req.url === '/api/health') {
+      res.end(JSON.stringify({ status: 'ok', backfill: { status: backfillStatus } }));
+    } else if (req.url?.startsWith('/api/usage/')) {
+      res.statusCode = reportStatus;
+      res.end(
+        JSON.stringify(
+          reportStatus === 400
+            ? { statusCode: 400, code: 'NEXUS_USAGE_BAD_OPTION', message: '[nexus] [usage] bad --since' }
+            : REPORT,
+        ),
+      );
+    } else {
+      res.statusCode = 404;
+      res.end('{}');
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  writePidRecord(join(stateDir, 'server.pid'), {
+    pid: process.pid,
+    host: '127.0.0.1',
+    port,
+    url: `http://127.0.0.1:${port}`,
+    startedAt: new Date().toISOString(),
+    mode: 'prod',
+  });
+});
+
+afterEach(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+function io() {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (chunk) => (out += chunk));
+  stderr.on('data', (chunk) => (err += chunk));
+  return {
+    io: { stdout, stderr, env: { NEXUS_STATE_DIR: stateDir, NO_COLOR: '1' } },
+    out: () => out,
+    err: () => err,
+  };
+}
+
+describe('nexus usage answered by the running server', () => {
+  it('prints the server report for --json, asking with every option and this process time zone', async () => {
+    const run = io();
+    const code = await reportFromRunningServer(
+      [
+        'session',
+        '--json',
+        '--since',
+        '2026-09-01',
+        '--until',
+        '2026-09-30',
+        '--tool',
+        'codex',
+        '--mode',
+        'calculate',
+        '--timezone',
+        'Asia/Tokyo',
+        '--offline',
+      ],
+      run.io,
+    );
+    expect(code).toBe(0);
+    expect(run.out()).toBe(`${JSON.stringify(REPORT, null, 2)}\n`);
+    expect(requests).toEqual([
+      '/api/health',
+      '/api/usage/sessions?timezone=Asia%2FTokyo&since=2026-09-01&until=2026-09-30&tool=codex&mode=calculate',
+    ]);
+    const zoneless = io();
+    await reportFromRunningServer(['daily', '--json'], zoneless.io);
+    expect(requests.at(-1)).toBe(
+      `/api/usage/daily?timezone=${encodeURIComponent(Intl.DateTimeFormat().resolvedOptions().timeZone)}`,
+    );
+  });
+
+  it('prints the table without --json', async () => {
+    const run = io();
+    expect(await reportFromRunningServer(['daily'], run.io)).toBe(0);
+    expect(run.out()).toContain('$0.50');
+  });
+
+  it("passes on the server's refusal of an option, with exit code 2", async () => {
+    reportStatus = 400;
+    const run = io();
+    expect(await reportFromRunningServer(['daily', '--json', '--since', 'soon'], run.io)).toBe(2);
+    expect(run.err()).toBe('[nexus] [usage] bad --since\n');
+    expect(run.out()).toBe('');
+  });
+
+  it('leaves the command to run locally while the server still reads history, when it fails, and for --config or --help', async () => {
+    backfillStatus = 'running';
+    expect(await reportFromRunningServer(['daily', '--json'], io().io)).toBeUndefined();
+    backfillStatus = 'done';
+    reportStatus = 500;
+    expect(await reportFromRunningServer(['daily', '--json'], io().io)).toBeUndefined();
+    reportStatus = 200;
+    expect(await reportFromRunningServer(['daily', '--config', 'x.json'], io().io)).toBeUndefined();
+    expect(await reportFromRunningServer(['daily', '--help'], io().io)).toBeUndefined();
+    expect(await reportFromRunningServer(['daily', '--bogus'], io().io)).toBeUndefined();
+    expect(await reportFromRunningServer(['weekly'], io().io)).toBeUndefined();
+    expect(requests.filter((url) => url.startsWith('/api/usage/'))).toHaveLength(1);
+  });
+
+  it('leaves the command to run locally when no server runs for this state directory', async () => {
+    rmSync(join(stateDir, 'server.pid'));
+    expect(await reportFromRunningServer(['daily', '--json'], io().io)).toBeUndefined();
+    expect(requests).toEqual([]);
+  });
+});
