@@ -15,7 +15,7 @@ import { limitsRoutes } from './limits/limits-routes.js';
 import { startLimits } from './limits/start-limits.js';
 import { createStoreHost } from './plugins/store-host.js';
 import type { ServerRuntime } from './runtime.js';
-import { pageMessages, readSessionMessages, toWireMessage } from './session-history.js';
+import { pageMessages, TranscriptCache, toWireMessage } from './session-history.js';
 import { usageRoutes } from './usage/usage-routes.js';
 
 const USAGE_FLUSH_MS = 50;
@@ -144,6 +144,8 @@ export async function createEngineRuntime(options: EngineOptions): Promise<Engin
     totals.setRunningAgents(running);
   };
   const filesBySession = new Map<string, Map<string, LogFileRef>>();
+  // Full transcripts of the sessions whose pages are open, brought up to date by reading appended bytes.
+  const transcripts = new TranscriptCache();
   const adaptersById = new Map(adapters.map((adapter) => [adapter.id, adapter]));
   const monitor = createMonitor({
     adapters,
@@ -225,7 +227,7 @@ export async function createEngineRuntime(options: EngineOptions): Promise<Engin
       const files = [...(filesBySession.get(sessionId)?.values() ?? [])];
       const messages =
         files.length > 0
-          ? await readSessionMessages(adaptersById, files, sessionId, pricing)
+          ? await transcripts.messages(adaptersById, files, sessionId, pricing)
           : (stores.messages(sessionId)?.map(toWireMessage) ?? registry.messages(sessionId));
       return pageMessages(sessionId, messages, before, limit);
     },

@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtinAdapters, describeFile } from '@nexus/parsers';
 import type { Message } from '@nexus/protocol';
 import { bundledPricing } from '@nexus/usage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pageMessages, readSessionMessages } from './session-history.js';
+import { pageMessages, readSessionMessages, TranscriptCache } from './session-history.js';
 
 const messages: Message[] = Array.from({ length: 7 }, (_, index) => ({
   id: String(index),
@@ -152,5 +152,130 @@ describe('readSessionMessages', () => {
       priced: true,
     });
     expect(messages[1]?.usage?.costUsd).toBeGreaterThan(0);
+  });
+});
+
+describe('TranscriptCache', () => {
+  const SESSION = '5b1d0c2e-0000-4000-8000-00000000000c';
+  const base = builtinAdapters().find((adapter) => adapter.id === 'claude-code')!;
+  let parsedLines = 0;
+  // The built-in parser, counting the lines it is given: an update must parse only what was appended.
+  const counting = {
+    ...base,
+    createParser: (
+      file: Parameters<typeof base.createParser>[0],
+      context: Parameters<typeof base.createParser>[1],
+    ) => {
+      const parser = base.createParser(file, context);
+      return {
+        parseLine: (line: string, position: Parameters<typeof parser.parseLine>[1]) => {
+          parsedLines++;
+          return parser.parseLine(line, position);
+        },
+        snapshot: () => parser.snapshot(),
+        restore: (state: Parameters<typeof parser.restore>[0]) => parser.restore(state),
+      };
+    },
+  };
+  const adapters = new Map([[counting.id, counting]]);
+  let home: string;
+  beforeAll(() => {
+    home = mkdtempSync(join(tmpdir(), 'nexus-transcripts-'));
+  });
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+  const line = (record: Record<string, unknown>) =>
+    `${JSON.stringify({ sessionId: SESSION, cwd: '/w', timestamp: '2026-11-24T10:00:00.000Z', ...record })}\n`;
+  const user = (uuid: string, text: string) =>
+    line({ type: 'user', uuid, message: { role: 'user', content: text } });
+  const assistant = (uuid: string, id: string, text: string, output: number) =>
+    line({
+      type: 'assistant',
+      uuid,
+      requestId: `req_${id}`,
+      message: {
+        id,
+        role: 'assistant',
+        model: 'claude-sonnet-4-5-20250929',
+        content: [{ type: 'text', text }],
+        usage: { input_tokens: 10, output_tokens: output },
+      },
+    });
+  const view = (messages: Message[]) => messages.map((m) => [m.id, m.content, m.usage?.outputTokens]);
+
+  it('reads only appended bytes on each ask and gives what a fresh read gives, usage included', async () => {
+    const path = join(home, `.claude/projects/-w/${SESSION}.jsonl`);
+    mkdirSync(join(path, '..'), { recursive: true });
+    writeFileSync(path, user('u1', 'Fix the build') + assistant('a1', 'msg_1', 'Looking.', 5));
+    const files = [describeFile(counting, path)];
+    const sessionId = `claude-code:${SESSION}`;
+    const cache = new TranscriptCache();
+    parsedLines = 0;
+    const first = await cache.messages(adapters, files, sessionId);
+    expect(parsedLines).toBe(2);
+    expect(view(first)).toEqual([
+      ['u1:0', 'Fix the build', undefined],
+      ['a1:0', 'Looking.', 5],
+    ]);
+    // The call streams on (a larger usage line), a partial line arrives, then its end.
+    appendFileSync(path, assistant('a2', 'msg_1', 'Found it.', 60));
+    const half = user('u2', 'Thanks — ✓');
+    appendFileSync(path, half.slice(0, 20));
+    parsedLines = 0;
+    const second = await cache.messages(adapters, files, sessionId);
+    expect(parsedLines).toBe(1);
+    appendFileSync(path, half.slice(20));
+    const third = await cache.messages(adapters, files, sessionId);
+    expect(parsedLines).toBe(2);
+    expect(view(second)).toEqual([
+      ['u1:0', 'Fix the build', undefined],
+      ['a1:0', 'Looking.', undefined],
+      ['a2:0', 'Found it.', 60],
+    ]);
+    expect(third).toEqual(await readSessionMessages(adapters, files, sessionId));
+    expect(view(third).at(-1)).toEqual(['u2:0', 'Thanks — ✓', undefined]);
+  });
+
+  it('starts over when a log is truncated or replaced, and forgets idle sessions', async () => {
+    const path = join(home, `.claude/projects/-w/${SESSION}.jsonl`);
+    writeFileSync(path, user('u1', 'one') + user('u2', 'two'));
+    const files = [describeFile(counting, path)];
+    const sessionId = `claude-code:${SESSION}`;
+    let now = 0;
+    const cache = new TranscriptCache({ idleMs: 1000, now: () => now });
+    expect(view(await cache.messages(adapters, files, sessionId)).map(([id]) => id)).toEqual([
+      'u1:0',
+      'u2:0',
+    ]);
+    writeFileSync(path, user('u3', 'three'));
+    expect(view(await cache.messages(adapters, files, sessionId)).map(([id]) => id)).toEqual(['u3:0']);
+    writeFileSync(`${path}.new`, user('u4', 'four') + user('u5', 'five'));
+    renameSync(`${path}.new`, path);
+    expect(view(await cache.messages(adapters, files, sessionId)).map(([id]) => id)).toEqual([
+      'u4:0',
+      'u5:0',
+    ]);
+    expect(cache.size).toBe(1);
+    now = 5000;
+    await cache.messages(adapters, [], 'claude-code:other');
+    expect(cache.size).toBe(1);
+  });
+
+  it('reads new bytes once when two pages are asked for together', async () => {
+    const path = join(home, `.claude/projects/-w/${SESSION}.jsonl`);
+    writeFileSync(path, user('u1', 'one'));
+    const files = [describeFile(counting, path)];
+    const sessionId = `claude-code:${SESSION}`;
+    const cache = new TranscriptCache();
+    await cache.messages(adapters, files, sessionId);
+    appendFileSync(path, user('u2', 'two'));
+    parsedLines = 0;
+    const [a, b] = await Promise.all([
+      cache.messages(adapters, files, sessionId),
+      cache.messages(adapters, files, sessionId),
+    ]);
+    expect(parsedLines).toBe(1);
+    expect(view(a)).toEqual(view(b));
+    expect(view(a).map(([id]) => id)).toEqual(['u1:0', 'u2:0']);
   });
 });
