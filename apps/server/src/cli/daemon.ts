@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { StatePaths } from '../state-dir.js';
 import {
   isProcessAlive,
+  logRootsKey,
   type PidRecord,
   removePidRecord,
   runningDaemon,
@@ -121,6 +122,7 @@ export async function startDaemon(
     url,
     startedAt: new Date().toISOString(),
     mode,
+    logRoots: logRootsKey(io.env),
   };
   writePidRecord(paths.pidFile, record);
 

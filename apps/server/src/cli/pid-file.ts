@@ -8,6 +8,20 @@ export interface PidRecord {
   readonly url: string;
   readonly startedAt: string;
   readonly mode: 'prod' | 'dev';
+  /** {@link logRootsKey} of the environment the server was started with. */
+  readonly logRoots?: string;
+}
+
+/**
+ * What decides which logs a process reads: the home folder, the agents' folder variables and the
+ * plugin config. A command may use the running server's ledger only if it would read the same logs.
+ */
+export function logRootsKey(env: Readonly<Record<string, string | undefined>>): string {
+  return JSON.stringify(
+    ['HOME', 'CLAUDE_CONFIG_DIR', 'CODEX_HOME', 'OPENCLAW_STATE_DIR', 'NEXUS_CONFIG'].map(
+      (name) => env[name] ?? '',
+    ),
+  );
 }
 
 export function readPidRecord(path: string): PidRecord | undefined {

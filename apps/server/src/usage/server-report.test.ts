@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writePidRecord } from '../cli/pid-file.js';
+import { logRootsKey, writePidRecord } from '../cli/pid-file.js';
 import { reportFromRunningServer } from './server-report.js';
 
 const REPORT = {
@@ -63,6 +63,7 @@ beforeEach(async () => {
     url: `http://127.0.0.1:${port}`,
     startedAt: new Date().toISOString(),
     mode: 'prod',
+    logRoots: logRootsKey({ HOME: '/home/ada' }),
   });
 });
 
@@ -71,7 +72,7 @@ afterEach(async () => {
   rmSync(stateDir, { recursive: true, force: true });
 });
 
-function io() {
+function io(env: Record<string, string> = {}) {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
@@ -79,7 +80,7 @@ function io() {
   stdout.on('data', (chunk) => (out += chunk));
   stderr.on('data', (chunk) => (err += chunk));
   return {
-    io: { stdout, stderr, env: { NEXUS_STATE_DIR: stateDir, NO_COLOR: '1' } },
+    io: { stdout, stderr, env: { NEXUS_STATE_DIR: stateDir, NO_COLOR: '1', HOME: '/home/ada', ...env } },
     out: () => out,
     err: () => err,
   };
@@ -145,6 +146,15 @@ describe('nexus usage answered by the running server', () => {
     expect(await reportFromRunningServer(['daily', '--bogus'], io().io)).toBeUndefined();
     expect(await reportFromRunningServer(['weekly'], io().io)).toBeUndefined();
     expect(requests.filter((url) => url.startsWith('/api/usage/'))).toHaveLength(1);
+  });
+
+  it('leaves the command to run locally when the server reads other logs (another HOME or agent folder)', async () => {
+    expect(await reportFromRunningServer(['daily', '--json'], io({ HOME: '/home/bob' }).io)).toBeUndefined();
+    expect(
+      await reportFromRunningServer(['daily', '--json'], io({ CODEX_HOME: '/srv/codex' }).io),
+    ).toBeUndefined();
+    expect(requests).toEqual([]);
+    expect(await reportFromRunningServer(['daily', '--json'], io().io)).toBe(0);
   });
 
   it('leaves the command to run locally when no server runs for this state directory', async () => {

@@ -1,6 +1,6 @@
 import { get } from 'node:http';
 import { parseArgs } from 'node:util';
-import { runningDaemon } from '../cli/pid-file.js';
+import { logRootsKey, runningDaemon } from '../cli/pid-file.js';
 import { resolveStatePaths } from '../state-dir.js';
 import { USAGE_OPTIONS } from './usage-options.js';
 
@@ -52,8 +52,9 @@ function getJson(url: string): Promise<Answer | undefined> {
  * once it has read all history: it keeps the ledger current, so there is nothing to catch up, and this
  * process loads neither the ledger nor the parsers (a report in a fifth of a second instead of half a
  * second over thousands of logs). Returns the exit code, or `undefined` when the command must run locally:
- * no server, a server still reading history or not answering, `--config` or `--help`, or options this
- * path does not parse (the local command then reports them).
+ * no server, a server started for other logs (another HOME or agent folder), a server still reading
+ * history or not answering, `--config` or `--help`, or options this path does not parse (the local
+ * command then reports them).
  */
 export async function reportFromRunningServer(
   argv: string[],
@@ -71,7 +72,8 @@ export async function reportFromRunningServer(
   const route = positionals.length === 1 ? ROUTES[positionals[0] as string] : undefined;
   if (!route || values.help || values.config !== undefined) return undefined;
   const daemon = runningDaemon(resolveStatePaths(io.env as NodeJS.ProcessEnv).pidFile);
-  if (!daemon) return undefined;
+  // A server started for other logs (another HOME or agent folder) has not read this command's logs.
+  if (!daemon || daemon.logRoots !== logRootsKey(io.env)) return undefined;
   const health = await getJson(`${daemon.url}/api/health`);
   const backfill = (health?.body as { backfill?: { status?: string } } | undefined)?.backfill;
   if (health?.status !== 200 || backfill?.status !== 'done') return undefined;
