@@ -13,12 +13,13 @@ import {
 import { displayUrl, type ServerFlags, serverFlagsToArgv } from './server-flags.js';
 
 /**
- * V8 flags of the server process. Node starts with a small old generation and then runs a full mark-compact
- * every few hundred milliseconds under a steady stream of appends (39 in 10 s at 1,000 lines/s, 10-30 ms
- * each); starting it at 128 MB leaves two, and the live p99 latency went from 28 ms to 7 ms
- * (`pnpm --filter @nexus/server bench`), with peak RSS at 143 MB.
+ * V8 flags of the server process. A young generation of 2 MB semi-spaces (Node's default is 16 MB) makes
+ * each scavenge short and lets less garbage reach the old generation: at 1,000 lines/s, one full
+ * mark-compact in 10 s and peak RSS 110 MB, against 134 MB with the old generation started at 128 MB (the
+ * flag used until then, which had cut 39 mark-compacts to two), at the same p99
+ * (`pnpm --filter @nexus/server bench`, docs/PERFORMANCE.md).
  */
-export const SERVER_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=128'];
+export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2'];
 
 export interface CliIo {
   readonly stdout: NodeJS.WritableStream;
