@@ -241,16 +241,13 @@ ON CONFLICT (tool, dedup_key) DO NOTHING
 const LOGGED_OUTSIDE_SIDECHAIN =
   'SELECT 1 FROM usage WHERE tool = ? AND call_id = ? AND sidechain = 0 LIMIT 1';
 
-const SIDECHAIN_COPIES = `
-SELECT id, tool, session_id, model, ts, input, output, cache_creation, cache_read, reasoning, cost_log, cost_calc, priced
-FROM usage WHERE tool = ? AND call_id = ? AND sidechain = 1
-`;
+/** The columns of a stored call that merging and the aggregates read (`StoredRow`). */
+const STORED_COLUMNS = `id, dedup_key, session_id, project_path, model, model_fallback, speed, ts, best_total, input,
+  output, cache_creation, cache_creation_1h, cache_read, reasoning, cost_log, cost_calc, priced`;
 
-const SELECT_CALL = `
-SELECT id, session_id, project_path, model, model_fallback, speed, ts, best_total, input, output, cache_creation,
-  cache_creation_1h, cache_read, reasoning, cost_log, cost_calc, priced
-FROM usage WHERE tool = ? AND dedup_key = ?
-`;
+const SIDECHAIN_COPIES = `SELECT ${STORED_COLUMNS} FROM usage WHERE tool = ? AND call_id = ? AND sidechain = 1`;
+
+const SELECT_CALL = `SELECT ${STORED_COLUMNS} FROM usage WHERE tool = ? AND dedup_key = ?`;
 
 const UPDATE_CALL = `
 UPDATE usage SET session_id = ?, project_path = ?, model = ?, model_fallback = ?, speed = ?, ts = ?, best_total = ?,
@@ -259,26 +256,10 @@ UPDATE usage SET session_id = ?, project_path = ?, model = ?, model_fallback = ?
 WHERE id = ?
 `;
 
-/** A sidechain copy as `SIDECHAIN_COPIES` reads it. */
-interface SidechainCopy {
-  id: number;
-  tool: string;
-  session_id: string;
-  model: string;
-  ts: number;
-  input: number;
-  output: number;
-  cache_creation: number;
-  cache_read: number;
-  reasoning: number;
-  cost_log: number | null;
-  cost_calc: number;
-  priced: 0 | 1;
-}
-
-/** A call as `SELECT_CALL` reads it back. */
+/** A call as `STORED_COLUMNS` read it back. */
 interface StoredRow {
   id: number;
+  dedup_key: string;
   session_id: string;
   project_path: string;
   model: string;
@@ -421,10 +402,15 @@ function improves(stored: Row, next: Row): boolean {
   );
 }
 
-function rowOfStored(tool: string, dedupKey: string, stored: StoredRow): Row {
+/** What a stored call adds to the aggregates, as stored. */
+function storedCallOf(tool: string, stored: StoredRow): StoredCall {
+  return storedCall(rowOfStored(tool, stored), stored.cost_calc, stored.priced === 1);
+}
+
+function rowOfStored(tool: string, stored: StoredRow): Row {
   return {
     tool,
-    dedupKey,
+    dedupKey: stored.dedup_key,
     sessionId: stored.session_id,
     projectPath: stored.project_path,
     model: stored.model,
@@ -477,7 +463,7 @@ export class UsageLedger {
   readonly #selectCall: Database.Statement<[string, string], StoredRow>;
   readonly #updateCall: Database.Statement;
   readonly #loggedOutsideSidechain: Database.Statement<[string, string]>;
-  readonly #sidechainCopies: Database.Statement<[string, string], SidechainCopy>;
+  readonly #sidechainCopies: Database.Statement<[string, string], StoredRow>;
   readonly #deleteCall: Database.Statement<[number]>;
   readonly #aggregates: AggregateStatements;
   readonly #upsertCheckpoint: Database.Statement;
@@ -553,7 +539,7 @@ export class UsageLedger {
         }
         const stored = this.#selectCall.get(row.tool, row.dedupKey);
         if (!stored) continue;
-        const before = rowOfStored(row.tool, row.dedupKey, stored);
+        const before = rowOfStored(row.tool, stored);
         if (!improves(before, row)) continue;
         const after = mergeRows(before, row);
         const afterPrice = this.#price(after);
@@ -576,7 +562,7 @@ export class UsageLedger {
           afterPrice.priced ? 1 : 0,
           stored.id,
         );
-        deltas.remove(storedCall(before, stored.cost_calc, stored.priced === 1));
+        deltas.remove(storedCallOf(row.tool, stored));
         deltas.add(storedCall(after, afterPrice.costCalc, afterPrice.priced));
         changed++;
       }
@@ -678,20 +664,7 @@ export class UsageLedger {
   #dropSidechainCopies(tool: string, callId: string, deltas: AggregateDeltas): void {
     for (const copy of this.#sidechainCopies.all(tool, callId)) {
       this.#deleteCall.run(copy.id);
-      deltas.remove({
-        tool: copy.tool,
-        sessionId: copy.session_id,
-        model: copy.model,
-        ts: copy.ts,
-        input: copy.input,
-        output: copy.output,
-        cacheCreation: copy.cache_creation,
-        cacheRead: copy.cache_read,
-        reasoning: copy.reasoning,
-        costLog: copy.cost_log,
-        costCalc: copy.cost_calc,
-        priced: copy.priced === 1,
-      });
+      deltas.remove(storedCallOf(tool, copy));
     }
   }
 
