@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { StatePaths } from '../state-dir.js';
+import { getLocalJson } from './local-json.js';
 import {
   isProcessAlive,
   logRootsKey,
@@ -70,17 +71,13 @@ export async function probeHealth(
   record: Pick<PidRecord, 'host' | 'port'>,
   token: string | undefined,
 ): Promise<HealthProbe> {
-  const url = `${displayUrl(record.host, record.port)}/api/health`;
-  try {
-    const response = await fetch(url, {
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-      signal: AbortSignal.timeout(2000),
-    });
-    if (!response.ok) return { ok: false, error: `HTTP ${response.status}` };
-    return { ok: true, body: (await response.json()) as HealthProbe['body'] };
-  } catch (error) {
-    return { ok: false, error: (error as Error).message };
-  }
+  const answer = await getLocalJson(`${displayUrl(record.host, record.port)}/api/health`, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+    timeoutMs: 2000,
+  });
+  if ('error' in answer) return { ok: false, error: answer.error };
+  if (answer.status < 200 || answer.status > 299) return { ok: false, error: `HTTP ${answer.status}` };
+  return { ok: true, body: answer.body as HealthProbe['body'] };
 }
 
 /** `nexus start`: launch the server in the background and wait until it answers. */

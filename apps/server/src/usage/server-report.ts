@@ -1,5 +1,6 @@
-import { get } from 'node:http';
 import { parseArgs } from 'node:util';
+import { probeHealth } from '../cli/daemon.js';
+import { getLocalJson } from '../cli/local-json.js';
 import { logRootsKey, runningDaemon } from '../cli/pid-file.js';
 import { resolveStatePaths } from '../state-dir.js';
 import { USAGE_OPTIONS } from './usage-options.js';
@@ -14,37 +15,6 @@ export interface ServerReportIo {
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
   readonly env: Readonly<Record<string, string | undefined>>;
-}
-
-interface Answer {
-  readonly status: number;
-  readonly body: unknown;
-}
-
-function getJson(url: string): Promise<Answer | undefined> {
-  return new Promise((resolve) => {
-    const request = get(
-      url,
-      { timeout: REQUEST_TIMEOUT_MS, headers: { accept: 'application/json' } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          try {
-            resolve({
-              status: res.statusCode ?? 0,
-              body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
-            });
-          } catch {
-            resolve(undefined);
-          }
-        });
-        res.on('error', () => resolve(undefined));
-      },
-    );
-    request.on('timeout', () => request.destroy());
-    request.on('error', () => resolve(undefined));
-  });
 }
 
 /**
@@ -74,9 +44,8 @@ export async function reportFromRunningServer(
   const daemon = runningDaemon(resolveStatePaths(io.env as NodeJS.ProcessEnv).pidFile);
   // A server started for other logs (another HOME or agent folder) has not read this command's logs.
   if (!daemon || daemon.logRoots !== logRootsKey(io.env)) return undefined;
-  const health = await getJson(`${daemon.url}/api/health`);
-  const backfill = (health?.body as { backfill?: { status?: string } } | undefined)?.backfill;
-  if (health?.status !== 200 || backfill?.status !== 'done') return undefined;
+  const health = await probeHealth(daemon, undefined);
+  if (!health.ok || health.body?.backfill?.status !== 'done') return undefined;
   const query = new URLSearchParams({
     // The server's default zone could be another process's: ask for this one's.
     timezone: values.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
@@ -85,13 +54,16 @@ export async function reportFromRunningServer(
     const value = values[key];
     if (value !== undefined) query.set(key, value);
   }
-  const answer = await getJson(`${daemon.url}/api/usage/${route}?${query}`);
-  if (answer?.status === 400) {
+  const answer = await getLocalJson(`${daemon.url}/api/usage/${route}?${query}`, {
+    timeoutMs: REQUEST_TIMEOUT_MS,
+  });
+  if ('error' in answer) return undefined;
+  if (answer.status === 400) {
     const message = (answer.body as { message?: unknown }).message;
     io.stderr.write(`${typeof message === 'string' ? message : '[nexus] [usage] bad option'}\n`);
     return 2;
   }
-  if (answer?.status !== 200) return undefined;
+  if (answer.status !== 200) return undefined;
   if (values.json) {
     io.stdout.write(`${JSON.stringify(answer.body, null, 2)}\n`);
   } else {
