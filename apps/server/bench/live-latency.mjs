@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -102,6 +103,8 @@ for (let i = 0; i < 100; i++) {
 }
 
 const sentAt = new Map();
+// BENCH_TIMELINE=<file>: every line's send time and latency, to find when the slow ones happened.
+const timeline = process.env.BENCH_TIMELINE ? [] : undefined;
 const latencies = [];
 let duplicates = 0;
 let sessionsOnWall = 0;
@@ -118,11 +121,16 @@ socket.on('message', (data) => {
     return;
   }
   latencies.push(performance.now() - sent);
+  timeline?.push([sent, performance.now() - sent]);
   sentAt.set(key, -1);
 });
 await new Promise((resolve) => socket.once('open', resolve));
 await sleep(1000);
 
+// This process writes and reads at once: its own event-loop stalls (GC, the writer's ticks) add to the
+// latencies it measures, so they are reported next to them.
+const clientDelay = monitorEventLoopDelay({ resolution: 1 });
+clientDelay.enable();
 const total = SESSIONS * RATE * SECONDS;
 const interval = 1000 / (SESSIONS * RATE);
 const started = performance.now();
@@ -141,6 +149,7 @@ for (let i = 0; i < total; ) {
   const next = started + i * interval - performance.now();
   if (next > 2) await sleep(Math.min(next, 2));
 }
+clientDelay.disable();
 await sleep(2500);
 const status = readFileSync(`/proc/${server.pid}/status`, 'utf8');
 const peakRssMb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
@@ -149,6 +158,11 @@ server.kill('SIGTERM');
 await new Promise((resolve) => server.once('exit', resolve));
 rmSync(home, { recursive: true, force: true });
 
+if (timeline)
+  writeFileSync(
+    process.env.BENCH_TIMELINE,
+    JSON.stringify(timeline.map(([t, l]) => [Math.round(t - started), Number(l.toFixed(2))])),
+  );
 latencies.sort((a, b) => a - b);
 const pct = (p) =>
   latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? Number.NaN;
@@ -165,6 +179,8 @@ const result = {
   p99Ms: Number(pct(99).toFixed(2)),
   maxMs: Number((latencies.at(-1) ?? Number.NaN).toFixed(2)),
   serverPeakRssMb: Number(peakRssMb.toFixed(1)),
+  clientLoopDelayP99Ms: Number((clientDelay.percentile(99) / 1e6).toFixed(2)),
+  clientLoopDelayMaxMs: Number((clientDelay.max / 1e6).toFixed(2)),
 };
 console.log(JSON.stringify(result));
 process.exit(result.lost === 0 && result.duplicates === 0 ? 0 : 1);

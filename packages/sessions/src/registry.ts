@@ -260,10 +260,25 @@ export class SessionRegistry {
     return JSON.stringify(summary) !== before;
   }
 
+  /**
+   * The message without the event's `type` and `sessionId`, field by field: a rest copy
+   * (`{ type, sessionId, ...message }`) gave each message a hidden class of its own in V8, thousands a
+   * second on a busy wall, all left for the old generation's collector.
+   */
   #toMessage(event: MessageEvent): Message {
-    const { type: _type, sessionId: _sessionId, ...message } = event;
-    if (message.content.length <= this.#maxContentChars) return message;
-    return { ...message, content: message.content.slice(0, this.#maxContentChars), truncated: true };
+    const truncated = event.content.length > this.#maxContentChars;
+    const message: Message = {
+      id: event.id,
+      role: event.role,
+      kind: event.kind,
+      content: truncated ? event.content.slice(0, this.#maxContentChars) : event.content,
+    };
+    if (event.summary !== undefined) message.summary = event.summary;
+    if (event.toolName !== undefined) message.toolName = event.toolName;
+    if (event.timestamp !== undefined) message.timestamp = event.timestamp;
+    if (event.model !== undefined) message.model = event.model;
+    if (truncated) message.truncated = true;
+    return message;
   }
 
   #touch(session: TrackedSession, now: number): void {

@@ -4,6 +4,7 @@ import type Database from 'better-sqlite3';
 export interface StoredCall {
   readonly tool: string;
   readonly sessionId: string;
+  readonly projectPath: string;
   readonly model: string;
   readonly ts: number;
   readonly input: number;
@@ -64,6 +65,12 @@ export function prepareAggregateStatements(db: Database.Database): AggregateStat
   };
 }
 
+/** Calls one commit stored and un-stored (an update un-stores the old version and stores the new). */
+export interface CallJournal {
+  readonly added: StoredCall[];
+  readonly removed: StoredCall[];
+}
+
 interface Sums {
   readonly sums: number[];
   removed: boolean;
@@ -85,15 +92,23 @@ interface ToolDeltas {
  */
 export class AggregateDeltas {
   readonly #tools = new Map<string, ToolDeltas>();
+  /** When given, every call counted and un-counted is also listed here (the ledger's change feed). */
+  readonly journal: CallJournal | undefined;
+
+  constructor(journal?: CallJournal) {
+    this.journal = journal;
+  }
 
   /** Count a call that was stored. */
   add(call: StoredCall): void {
     this.#apply(call, 1);
+    this.journal?.added.push(call);
   }
 
   /** Un-count a call about to be replaced by its merged version. */
   remove(call: StoredCall): void {
     this.#apply(call, -1);
+    this.journal?.removed.push(call);
   }
 
   #apply(call: StoredCall, sign: 1 | -1): void {

@@ -48,7 +48,7 @@ export interface IdentifyBlocksOptions {
   readonly topSessions?: number;
 }
 
-function durationMs(hours: number | undefined): number {
+export function durationMs(hours: number | undefined): number {
   const value = hours ?? BLOCK_DURATION_HOURS;
   if (!(typeof value === 'number' && Number.isFinite(value) && value > 0)) {
     throw new NexusUsageError(
@@ -59,7 +59,7 @@ function durationMs(hours: number | undefined): number {
   return value * HOUR_MS;
 }
 
-const floorToUtcHour = (ts: number) => Math.floor(ts / HOUR_MS) * HOUR_MS;
+export const floorToUtcHour = (ts: number) => Math.floor(ts / HOUR_MS) * HOUR_MS;
 const iso = (ts: number) => new Date(ts).toISOString();
 const totalOf = (
   e: Pick<BlockEntry, 'inputTokens' | 'outputTokens' | 'cacheCreationTokens' | 'cacheReadTokens'>,
@@ -281,7 +281,7 @@ export interface BlocksReportOptions {
   readonly now?: number;
 }
 
-function costColumn(mode: CostMode): string {
+export function costColumn(mode: CostMode): string {
   if (!COST_MODES.includes(mode)) {
     throw new NexusUsageError(
       'NEXUS_USAGE_BAD_OPTION',
@@ -407,11 +407,83 @@ export interface ActiveBlockOptions {
   readonly topSessions?: number;
 }
 
+/** Where the active block starts, its first call and the newest call up to `now`. */
+export interface ActiveBlockBounds {
+  readonly start: number;
+  readonly first: number;
+  readonly newest: number;
+}
+
+/**
+ * The bounds of the block active at `now`, or `null`. Block boundaries depend on history only back to
+ * the last silence longer than the block duration; that silence and each later boundary are found by
+ * index seeks that jump at least one duration at a time, so the cost does not grow with the calls in the
+ * block.
+ */
+export function activeBlockBounds(
+  ledger: LedgerReader,
+  tool: string | null,
+  duration: number,
+  now: number,
+): ActiveBlockBounds | null {
+  const seek = toolSeek(ledger, tool);
+  const newest = seek('MAX(ts) FROM usage WHERE ts <= ?')(now);
+  if (newest === null || now - newest >= duration) return null;
+  // Back to the latest call that follows a silence longer than the duration (or the first call). Calls
+  // within one duration before `cursor` are never more than a duration apart, so only the earliest of
+  // them can follow such a silence; if it does not, its predecessor is more than a duration back.
+  const earliestFrom = seek('MIN(ts) FROM usage WHERE ts >= ?');
+  const latestBefore = seek('MAX(ts) FROM usage WHERE ts < ?');
+  let cursor = newest;
+  let first: number;
+  for (;;) {
+    const earliest = earliestFrom(cursor - duration) ?? cursor;
+    const prior = latestBefore(earliest);
+    if (prior === null || earliest - prior > duration) {
+      first = earliest;
+      break;
+    }
+    cursor = prior;
+  }
+  // Forward from there: with no long silence left, a block ends only when a call comes more than a
+  // duration after its start, and that call opens the next one.
+  const firstAfter = seek('MIN(ts) FROM usage WHERE ts > ? AND ts <= ?');
+  let start = floorToUtcHour(first);
+  for (
+    let next = firstAfter(start + duration, now);
+    next !== null;
+    next = firstAfter(start + duration, now)
+  ) {
+    start = floorToUtcHour(next);
+    first = next;
+  }
+  return now - newest < duration && now < start + duration ? { start, first, newest } : null;
+}
+
+/** The greatest string, as SQLite's MAX picks it among paths. */
+function greatest(values: Iterable<string>): string {
+  let max = '';
+  for (const value of values) if (value > max) max = value;
+  return max;
+}
+
+/** One-value queries over the calls of one tool (or all tools), parameters first. */
+export function toolSeek(
+  ledger: LedgerReader,
+  tool: string | null,
+): (sql: string) => (...params: number[]) => number | null {
+  // `+tool` keeps SQLite on the time index (see ENTRY_COLUMNS).
+  const toolClause = tool === null ? '' : ' AND +tool = ?';
+  const toolParams = tool === null ? [] : [tool];
+  return (sql) => {
+    const statement = ledger.db.prepare(`SELECT ${sql}${toolClause}`).pluck();
+    return (...params) => statement.get(...params, ...toolParams) as number | null;
+  };
+}
+
 /**
  * The block that is active now, with burn rate, projection and heaviest sessions, or `null`. Calls
- * dated after `now` are not counted. Reads only recent call times: block boundaries depend on history
- * only back to the last silence longer than the block duration, so it widens its look-back until it
- * finds one (or the start of history).
+ * dated after `now` are not counted.
  */
 export function activeBlock(ledger: LedgerReader, options: ActiveBlockOptions = {}): UsageBlock | null {
   const tool = options.tool === undefined ? 'claude-code' : options.tool;
@@ -419,129 +491,236 @@ export function activeBlock(ledger: LedgerReader, options: ActiveBlockOptions = 
   costColumn(mode);
   const duration = durationMs(options.sessionDurationHours);
   const now = options.now ?? Date.now();
-  const toolClause = tool === null ? '' : ' AND +tool = ?';
-  const toolParams = tool === null ? [] : [tool];
-  const newest = ledger.db
-    .prepare(`SELECT MAX(ts) FROM usage WHERE ts <= ?${toolClause}`)
-    .pluck()
-    .get(now, ...toolParams) as number | null;
-  if (newest === null || now - newest >= duration) return null;
-
-  // Block boundaries need only the times of the calls; the figures are summed by SQLite over the
-  // last block's range, so a busy block costs an index scan, not an object per call.
-  const times = ledger.db
-    .prepare(`SELECT ts FROM usage WHERE ts > ? AND ts <= ?${toolClause} ORDER BY ts`)
-    .pluck();
-  const before = ledger.db.prepare(`SELECT MAX(ts) FROM usage WHERE ts <= ?${toolClause}`).pluck();
-  for (let lookBack = 4 * duration; ; lookBack *= 4) {
-    const from = now - lookBack;
-    const ts = times.all(from, now, ...toolParams) as number[];
-    const previous = before.get(from, ...toolParams) as number | null;
-    // A call after a silence longer than the duration (or the very first call) always opens a block.
-    let reset = -1;
-    for (let i = ts.length - 1; i >= 0; i--) {
-      const prior = i > 0 ? ts[i - 1]! : previous;
-      if (prior === null || ts[i]! - prior > duration) {
-        reset = i;
-        break;
-      }
-    }
-    if (reset < 0) continue;
-    let start = floorToUtcHour(ts[reset]!);
-    let first = ts[reset]!;
-    let last = first;
-    for (let i = reset + 1; i < ts.length; i++) {
-      const t = ts[i]!;
-      if (t - start > duration || t - last > duration) {
-        start = floorToUtcHour(t);
-        first = t;
-      }
-      last = t;
-    }
-    if (!(now - last < duration && now < start + duration)) return null;
-    return sumBlock(ledger, { tool, mode, start, first, now, duration, top: options.topSessions ?? 5 });
-  }
+  const bounds = activeBlockBounds(ledger, tool, duration, now);
+  if (!bounds) return null;
+  return BlockFigures.read(ledger, { tool, mode, from: bounds.first, to: now }).toBlock({
+    start: bounds.start,
+    first: bounds.first,
+    now,
+    duration,
+    top: options.topSessions ?? 5,
+  });
 }
 
-/** The active block from SQL sums over its calls (those from `first` up to `now`). */
-function sumBlock(
-  ledger: LedgerReader,
-  b: {
-    tool: string | null;
-    mode: CostMode;
-    start: number;
-    first: number;
-    now: number;
-    duration: number;
-    top: number;
-  },
-): UsageBlock {
-  const cost = costColumn(b.mode);
-  const toolClause = b.tool === null ? '' : ' AND +tool = ?';
-  const params = [b.first, b.now, ...(b.tool === null ? [] : [b.tool])];
-  const sums = ledger.db
-    .prepare(
-      `SELECT COUNT(*), SUM(input), SUM(output), SUM(cache_creation), SUM(cache_read), SUM(reasoning),
-         SUM(max(0, ${cost})), MAX(ts)
-       FROM usage WHERE ts >= ? AND ts <= ?${toolClause}`,
-    )
-    .raw()
-    .get(...params) as [number, number, number, number, number, number, number, number];
-  const models = ledger.db
-    .prepare(
-      `SELECT model FROM usage WHERE ts >= ? AND ts <= ?${toolClause} AND model <> ''
-       GROUP BY model ORDER BY MIN(ts), model`,
-    )
-    .pluck()
-    .all(...params) as string[];
-  const [
-    entries,
-    inputTokens,
-    outputTokens,
-    cacheCreationTokens,
-    cacheReadTokens,
-    reasoningOutputTokens,
-    costUsd,
-    lastTs,
-  ] = sums;
-  const totalTokens = inputTokens + outputTokens + cacheCreationTokens + cacheReadTokens;
-  const block: UsageBlock = {
-    id: iso(b.start),
-    startTime: iso(b.start),
-    endTime: iso(b.start + b.duration),
-    actualEndTime: iso(lastTs),
-    isActive: true,
-    isGap: false,
-    entries,
-    inputTokens,
-    outputTokens,
-    cacheCreationTokens,
-    cacheReadTokens,
-    reasoningOutputTokens,
-    totalTokens,
-    costUsd,
-    models,
-    burnRate: null,
-    projection: null,
-  };
-  const minutes = (lastTs - b.first) / MINUTE_MS;
-  const rate: BurnRate | null =
-    minutes > 0
-      ? {
-          tokensPerMinute: totalTokens / minutes,
-          tokensPerMinuteForIndicator: (inputTokens + outputTokens) / minutes,
-          costPerHour: (costUsd / minutes) * 60,
-        }
-      : null;
-  return {
-    ...block,
-    burnRate: rate,
-    projection: rate ? project(block, rate, b.now) : null,
-    topSessions:
-      b.top > 0
-        ? windowSessions(ledger, { tool: b.tool, from: b.first, to: b.now + 1, limit: b.top, mode: b.mode })
-        : [],
-  };
+type BlockGroupRow = [
+  sessionId: string,
+  tool: string,
+  model: string,
+  projectPath: string,
+  calls: number,
+  input: number,
+  output: number,
+  cacheCreation: number,
+  cacheRead: number,
+  reasoning: number,
+  cost: number,
+  firstTs: number,
+  lastTs: number,
+];
+
+/** What one call (or one group of calls) adds to a block's figures. */
+export interface BlockCalls {
+  readonly sessionId: string;
+  readonly tool: string;
+  readonly model: string;
+  readonly projectPath: string;
+  readonly calls: number;
+  readonly input: number;
+  readonly output: number;
+  readonly cacheCreation: number;
+  readonly cacheRead: number;
+  readonly reasoning: number;
+  /** USD in the block's cost mode, never below 0 per call. */
+  readonly cost: number;
+  readonly firstTs: number;
+  readonly lastTs: number;
+}
+
+interface SessionFigures {
+  readonly sessionId: string;
+  readonly tool: string;
+  /** Calls per project path: the session shows the greatest path, as MAX(project_path) picks it. */
+  readonly paths: Map<string, number>;
+  tokens: number;
+  cost: number;
+}
+
+/**
+ * A block's figures: totals, the models in order of first use and the sessions. Read from the ledger in
+ * one SQL pass grouped by session, model and path, and then, for {@link ActiveBlockTracker}, kept up to
+ * date call by call. A removed call may leave the newest call time or a model's first use unknown; the
+ * flags say so and the owner reads them again.
+ */
+export class BlockFigures {
+  entries = 0;
+  inputTokens = 0;
+  outputTokens = 0;
+  cacheCreationTokens = 0;
+  cacheReadTokens = 0;
+  reasoningOutputTokens = 0;
+  costUsd = 0;
+  lastTs = Number.NEGATIVE_INFINITY;
+  lastTsUnknown = false;
+  modelsUnknown = false;
+  readonly #models = new Map<string, { firstTs: number; calls: number }>();
+  readonly #sessions = new Map<string, SessionFigures>();
+
+  /** The figures of the calls from `from` to `to` (both included). */
+  static read(
+    ledger: LedgerReader,
+    range: { tool: string | null; mode: CostMode; from: number; to: number },
+  ): BlockFigures {
+    const groups = ledger.db
+      .prepare(
+        `SELECT session_id, tool, model, project_path, COUNT(*), SUM(input), SUM(output), SUM(cache_creation),
+           SUM(cache_read), SUM(reasoning), SUM(max(0, ${costColumn(range.mode)})), MIN(ts), MAX(ts)
+         FROM usage WHERE ts >= ? AND ts <= ?${range.tool === null ? '' : ' AND +tool = ?'}
+         GROUP BY tool, session_id, model, project_path`,
+      )
+      .raw()
+      .all(range.from, range.to, ...(range.tool === null ? [] : [range.tool])) as BlockGroupRow[];
+    const figures = new BlockFigures();
+    for (const [
+      sessionId,
+      tool,
+      model,
+      projectPath,
+      calls,
+      input,
+      output,
+      cc,
+      cr,
+      reasoning,
+      cost,
+      firstTs,
+      lastTs,
+    ] of groups) {
+      figures.add({
+        sessionId,
+        tool,
+        model,
+        projectPath,
+        calls,
+        input,
+        output,
+        cacheCreation: cc,
+        cacheRead: cr,
+        reasoning,
+        cost,
+        firstTs,
+        lastTs,
+      });
+    }
+    return figures;
+  }
+
+  add(c: BlockCalls): void {
+    this.#count(c, 1);
+    if (c.lastTs > this.lastTs) this.lastTs = c.lastTs;
+    if (c.model !== '') {
+      const model = this.#models.get(c.model);
+      if (!model) this.#models.set(c.model, { firstTs: c.firstTs, calls: c.calls });
+      else {
+        model.calls += c.calls;
+        if (c.firstTs < model.firstTs) model.firstTs = c.firstTs;
+      }
+    }
+    const key = `${c.tool}\0${c.sessionId}`;
+    let session = this.#sessions.get(key);
+    if (!session) {
+      session = { sessionId: c.sessionId, tool: c.tool, paths: new Map(), tokens: 0, cost: 0 };
+      this.#sessions.set(key, session);
+    }
+    session.tokens += c.input + c.output + c.cacheCreation + c.cacheRead;
+    session.cost += c.cost;
+    session.paths.set(c.projectPath, (session.paths.get(c.projectPath) ?? 0) + c.calls);
+  }
+
+  remove(c: BlockCalls): void {
+    this.#count(c, -1);
+    if (c.lastTs >= this.lastTs) this.lastTsUnknown = true;
+    if (c.model !== '') {
+      const model = this.#models.get(c.model);
+      if (model) {
+        model.calls -= c.calls;
+        if (model.calls <= 0) this.#models.delete(c.model);
+        else if (c.firstTs <= model.firstTs) this.modelsUnknown = true;
+      }
+    }
+    const key = `${c.tool}\0${c.sessionId}`;
+    const session = this.#sessions.get(key);
+    if (!session) return;
+    session.tokens -= c.input + c.output + c.cacheCreation + c.cacheRead;
+    session.cost -= c.cost;
+    const left = (session.paths.get(c.projectPath) ?? 0) - c.calls;
+    if (left > 0) session.paths.set(c.projectPath, left);
+    else session.paths.delete(c.projectPath);
+    if (session.paths.size === 0) this.#sessions.delete(key);
+  }
+
+  #count(c: BlockCalls, sign: 1 | -1): void {
+    this.entries += sign * c.calls;
+    this.inputTokens += sign * c.input;
+    this.outputTokens += sign * c.output;
+    this.cacheCreationTokens += sign * c.cacheCreation;
+    this.cacheReadTokens += sign * c.cacheRead;
+    this.reasoningOutputTokens += sign * c.reasoning;
+    this.costUsd += sign * c.cost;
+  }
+
+  /** The block these figures make, with burn rate, projection and the heaviest `top` sessions. */
+  toBlock(b: { start: number; first: number; now: number; duration: number; top: number }): UsageBlock {
+    const { inputTokens, outputTokens, cacheCreationTokens, cacheReadTokens, costUsd } = this;
+    const lastTs = Math.max(this.lastTs, b.first);
+    const totalTokens = inputTokens + outputTokens + cacheCreationTokens + cacheReadTokens;
+    const models = [...this.#models]
+      .sort(([a, x], [z, y]) => x.firstTs - y.firstTs || (a < z ? -1 : a > z ? 1 : 0))
+      .map(([model]) => model);
+    const block: UsageBlock = {
+      id: iso(b.start),
+      startTime: iso(b.start),
+      endTime: iso(b.start + b.duration),
+      actualEndTime: iso(lastTs),
+      isActive: true,
+      isGap: false,
+      entries: this.entries,
+      inputTokens,
+      outputTokens,
+      cacheCreationTokens,
+      cacheReadTokens,
+      reasoningOutputTokens: this.reasoningOutputTokens,
+      totalTokens,
+      costUsd,
+      models,
+      burnRate: null,
+      projection: null,
+    };
+    const minutes = (lastTs - b.first) / MINUTE_MS;
+    const rate: BurnRate | null =
+      minutes > 0
+        ? {
+            tokensPerMinute: totalTokens / minutes,
+            tokensPerMinuteForIndicator: (inputTokens + outputTokens) / minutes,
+            costPerHour: (costUsd / minutes) * 60,
+          }
+        : null;
+    const sessions = [...this.#sessions.values()].map(
+      (s): WindowSession => ({
+        sessionId: s.sessionId,
+        tool: s.tool,
+        projectPath: greatest(s.paths.keys()),
+        totalTokens: s.tokens,
+        costUsd: s.cost,
+        share: totalTokens > 0 ? s.tokens / totalTokens : 0,
+      }),
+    );
+    return {
+      ...block,
+      burnRate: rate,
+      projection: rate ? project(block, rate, b.now) : null,
+      topSessions: b.top > 0 ? sessions.sort(bySessionWeight).slice(0, b.top) : [],
+    };
+  }
 }
 
 /** Options of {@link windowSessions}. */

@@ -2,6 +2,7 @@
  * @nexus/usage — token usage of AI coding agents: LiteLLM pricing, cost rules, an all-history
  * SQLite ledger with warm restart, backfill with progress, live totals and usage reports.
  */
+export { ActiveBlockTracker, type ActiveBlockTrackerOptions } from './active-block-tracker.js';
 export { type CoalescerClock, LiveTotals, type LiveTotalsOptions } from './aggregates.js';
 export {
   type BackfillOptions,
@@ -49,6 +50,7 @@ export {
   type IngestResult,
   LEDGER_FILE,
   LEDGER_SCHEMA_VERSION,
+  type LedgerChanges,
   type LedgerOptions,
   type LedgerToolTotals,
   UsageLedger,

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import {
   AggregateDeltas,
   type AggregateStatements,
+  type CallJournal,
   prepareAggregateStatements,
   rebuildAggregates,
   type StoredCall,
@@ -59,6 +60,14 @@ export interface IngestResult {
   readonly changed: number;
   /** Events dropped for an unreadable timestamp or an empty key. */
   readonly rejected: number;
+}
+
+/** What one commit of {@link UsageLedger} changed; see {@link UsageLedger.onChanges}. */
+export interface LedgerChanges {
+  readonly added: readonly StoredCall[];
+  readonly removed: readonly StoredCall[];
+  /** Many calls changed at once (repricing): figures kept outside the ledger must be read afresh. */
+  readonly reset: boolean;
 }
 
 /**
@@ -435,6 +444,7 @@ function storedCall(row: Row, costCalc: number, priced: boolean): StoredCall {
   return {
     tool: row.tool,
     sessionId: row.sessionId,
+    projectPath: row.projectPath,
     model: row.model,
     ts: row.ts,
     input: row.inputTokens,
@@ -471,6 +481,9 @@ export class UsageLedger {
   /** Models whose price is already in `model_prices` for the current table. */
   readonly #pricedModels = new Set<string>();
   readonly #getCheckpoint: Database.Statement<[string], CheckpointRow>;
+  readonly #changeListeners = new Set<(changes: LedgerChanges) => void>();
+  /** What the last commit changed, for the change listeners (set inside the transaction). */
+  #journal: CallJournal | undefined;
   readonly #commit: Database.Transaction<
     (events: readonly UsageEvent[], checkpoints: readonly FileCheckpoint[]) => IngestResult
   >;
@@ -525,7 +538,10 @@ export class UsageLedger {
         const prev = merged.get(id);
         merged.set(id, prev ? mergeRows(prev, row) : row);
       }
-      const deltas = new AggregateDeltas();
+      const deltas = new AggregateDeltas(
+        this.#changeListeners.size > 0 ? { added: [], removed: [] } : undefined,
+      );
+      this.#journal = deltas.journal;
       for (const row of merged.values()) {
         // A sidechain replay of a call logged elsewhere is not a call of its own.
         if (row.sidechain && row.callId !== null && this.#loggedOutsideSidechain.get(row.tool, row.callId))
@@ -627,7 +643,7 @@ export class UsageLedger {
     const stored = this.db.prepare("SELECT value FROM meta WHERE key = 'pricing_fingerprint'").pluck().get();
     if (stored === pricing.fingerprint) return 0;
     this.#pricedModels.clear();
-    return this.db.transaction(() => {
+    const repriced = this.db.transaction(() => {
       // Models come from the rollup (a few dozen rows per day), not from every call.
       const models = this.db.prepare('SELECT DISTINCT model FROM rollup').pluck().all() as string[];
       const before = new Map(
@@ -658,6 +674,8 @@ export class UsageLedger {
         .run(pricing.fingerprint);
       return changes;
     })();
+    if (repriced > 0) this.#notify({ added: [], removed: [], reset: true });
+    return repriced;
   }
 
   /** The call is logged outside a sidechain: copies a sidechain replayed earlier stop counting. */
@@ -717,10 +735,32 @@ export class UsageLedger {
     checkpoint?: FileCheckpoint | readonly FileCheckpoint[],
   ): IngestResult {
     // Immediate: the commit reads rows it then rewrites, so it takes the write lock before reading.
-    return this.#commit.immediate(
+    this.#journal = undefined;
+    const result = this.#commit.immediate(
       events,
       checkpoint === undefined ? [] : Array.isArray(checkpoint) ? checkpoint : [checkpoint as FileCheckpoint],
     );
+    const journal = this.#journal as CallJournal | undefined;
+    this.#journal = undefined;
+    if (journal && (journal.added.length > 0 || journal.removed.length > 0))
+      this.#notify({ added: journal.added, removed: journal.removed, reset: false });
+    return result;
+  }
+
+  /**
+   * Be told, after each commit of this connection, which calls it added and removed (an update removes
+   * the old version and adds the new one), so figures kept outside the ledger can follow without reading
+   * it again. `reset` says many calls changed at once (a new pricing table): read afresh. Commits of
+   * other connections are not reported (`PRAGMA data_version` tells they happened). Returns the
+   * unsubscribe function.
+   */
+  onChanges(listener: (changes: LedgerChanges) => void): () => void {
+    this.#changeListeners.add(listener);
+    return () => this.#changeListeners.delete(listener);
+  }
+
+  #notify(changes: LedgerChanges): void {
+    for (const listener of this.#changeListeners) listener(changes);
   }
 
   /** The saved checkpoint of a log file, if any. */

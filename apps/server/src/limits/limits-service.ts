@@ -1,5 +1,11 @@
 import { statSync } from 'node:fs';
-import type { ClaudeUsagePollState, LimitsSnapshot, LimitWindow, WindowSession } from '@nexus/protocol';
+import type {
+  ClaudeUsagePollState,
+  LimitsSnapshot,
+  LimitWindow,
+  UsageBlock,
+  WindowSession,
+} from '@nexus/protocol';
 import { activeBlock, type LedgerReader, windowSessions } from '@nexus/usage';
 import type { ClaudeUsagePoller, LimitsLogger, PollerClock } from './claude-usage.js';
 import { systemClock } from './claude-usage.js';
@@ -8,13 +14,18 @@ import { type LimitFiles, readStatuslineFile, writeJsonFile } from './limit-file
 import { byToolAndWindow, type LimitReading, newestPerWindow } from './readings.js';
 
 /** Sessions listed per window and on the active block. */
-const TOP_SESSIONS = 3;
+export const TOP_SESSIONS = 3;
 /** Windows longer than this have their top sessions recomputed at most every {@link LONG_WINDOW_TTL_MS}. */
 const SHORT_WINDOW_MIN = 24 * 60;
 const LONG_WINDOW_TTL_MS = 5 * 60_000;
 
 export interface LimitsServiceOptions {
   readonly ledger: LedgerReader;
+  /**
+   * The active Claude Code block at a time; default read from the ledger each time. The server passes
+   * an `ActiveBlockTracker`, which follows the ledger's commits instead of reading the block again.
+   */
+  readonly activeBlock?: (now: number) => UsageBlock | null;
   readonly files: LimitFiles;
   readonly codex: CodexLimits;
   readonly claude: Pick<ClaudeUsagePoller, 'windows' | 'state'>;
@@ -134,7 +145,9 @@ export class LimitsService {
     const claudeUsage: ClaudeUsagePollState = this.#options.claude.state();
     return {
       windows,
-      activeBlock: activeBlock(this.#options.ledger, { tool: 'claude-code', now, topSessions: TOP_SESSIONS }),
+      activeBlock: this.#options.activeBlock
+        ? this.#options.activeBlock(now)
+        : activeBlock(this.#options.ledger, { tool: 'claude-code', now, topSessions: TOP_SESSIONS }),
       claudeUsage,
       updatedAt: new Date(now).toISOString(),
     };

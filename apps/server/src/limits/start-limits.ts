@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { NexusAdapter, RateLimitEvent, RootEnvironment } from '@nexus/parsers';
 import type { LimitsSnapshot } from '@nexus/protocol';
-import type { LedgerReader } from '@nexus/usage';
+import { ActiveBlockTracker, type LedgerReader, type UsageLedger } from '@nexus/usage';
 import {
   ClaudeUsagePoller,
   DEFAULT_CLAUDE_USAGE_BASE_URL,
@@ -11,7 +11,7 @@ import {
 } from './claude-usage.js';
 import { CodexLimits, loadCodexLimits } from './codex-limits.js';
 import { limitFiles, readJsonFile } from './limit-files.js';
-import { LimitsService } from './limits-service.js';
+import { LimitsService, TOP_SESSIONS } from './limits-service.js';
 
 /** What `<stateDir>/settings.json` may say about plan limits. */
 export interface LimitsSettings {
@@ -56,7 +56,8 @@ export interface StartLimitsOptions {
   readonly env: NodeJS.ProcessEnv;
   readonly stateDir: string;
   readonly offline: boolean;
-  readonly ledger: LedgerReader;
+  /** The ledger; when it reports its commits (an open `UsageLedger`), the active block follows them. */
+  readonly ledger: LedgerReader & Partial<Pick<UsageLedger, 'onChanges'>>;
   readonly adapters: readonly NexusAdapter[];
   readonly environment: RootEnvironment;
   readonly logger: LimitsLogger;
@@ -98,8 +99,21 @@ export function startLimits(options: StartLimitsOptions): Limits {
     // Called only after start(), once `service` exists.
     onChange: () => service.changed(),
   });
+  const { ledger } = options;
+  // The server recomputes limits every few seconds while calls pour in; reading a busy block again each
+  // time took 50–100 ms of its event loop.
+  const tracker = ledger.onChanges
+    ? new ActiveBlockTracker(
+        { db: ledger.db, onChanges: ledger.onChanges.bind(ledger) },
+        {
+          tool: 'claude-code',
+          topSessions: TOP_SESSIONS,
+        },
+      )
+    : undefined;
   const service = new LimitsService({
-    ledger: options.ledger,
+    ledger,
+    ...(tracker ? { activeBlock: (now: number) => tracker.get(now) } : {}),
     files,
     codex,
     claude,
@@ -136,6 +150,7 @@ export function startLimits(options: StartLimitsOptions): Limits {
     async close() {
       stop.abort();
       service.close();
+      tracker?.close();
       await claude.close();
       await ready;
     },

@@ -19,6 +19,7 @@ import {
   parseJsonRecord,
   tokenCount,
 } from '../json-record.js';
+import { messageEvent } from '../message-event.js';
 import { summarizeToolCall, summarizeToolResult } from '../tool-summary.js';
 
 export const CLAUDE_CODE_ID = 'claude-code';
@@ -123,7 +124,21 @@ class ClaudeCodeParser implements LineParser<ClaudeCodeParserState> {
   }
 
   snapshot(): ClaudeCodeParserState {
-    return { ...this.#state, toolNames: [...(this.#state.toolNames ?? [])] };
+    // Field by field, not `{ ...state }`: the live tail snapshots every read, and a spread of these
+    // differently shaped states made V8 build a new hidden class each time.
+    const s = this.#state;
+    return {
+      cwd: s.cwd,
+      gitBranch: s.gitBranch,
+      model: s.model,
+      aiTitle: s.aiTitle,
+      customTitle: s.customTitle,
+      summary: s.summary,
+      lastTimestamp: s.lastTimestamp,
+      lastUsageTimestamp: s.lastUsageTimestamp,
+      startedAt: s.startedAt,
+      toolNames: [...(s.toolNames ?? [])],
+    };
   }
 
   restore(state: ClaudeCodeParserState): void {
@@ -230,34 +245,58 @@ class ClaudeCodeParser implements LineParser<ClaudeCodeParserState> {
     }
     const base = asString(record.uuid) ?? `offset-${position.byteOffset}`;
     const content = Array.isArray(message.content) ? message.content : [];
+    const sessionId = this.#file.sessionId;
+    const at = timestamp || undefined;
+    const by = model || undefined;
     content.forEach((block, index) => {
       const item = asRecord(block);
       if (!item) return;
-      const common = {
-        type: 'message' as const,
-        sessionId: this.#file.sessionId,
-        id: `${base}:${index}`,
-        role: 'assistant' as const,
-        ...(timestamp ? { timestamp } : {}),
-        ...(model ? { model } : {}),
-      };
+      const id = `${base}:${index}`;
       if (item.type === 'text') {
         const text = asString(item.text) ?? '';
-        if (text.trim()) events.push({ ...common, kind: 'text', content: text });
+        if (text.trim())
+          events.push(
+            messageEvent({
+              sessionId,
+              id,
+              role: 'assistant',
+              kind: 'text',
+              content: text,
+              timestamp: at,
+              model: by,
+            }),
+          );
       } else if (item.type === 'thinking') {
         const text = asString(item.thinking) ?? '';
-        if (text.trim()) events.push({ ...common, kind: 'thinking', content: text });
+        if (text.trim())
+          events.push(
+            messageEvent({
+              sessionId,
+              id,
+              role: 'assistant',
+              kind: 'thinking',
+              content: text,
+              timestamp: at,
+              model: by,
+            }),
+          );
       } else if (item.type === 'tool_use') {
         const name = asString(item.name) ?? 'tool';
-        const id = asString(item.id);
-        if (id) this.#rememberTool(id, name);
-        events.push({
-          ...common,
-          kind: 'tool_call',
-          content: JSON.stringify(item.input ?? {}, null, 2),
-          summary: summarizeToolCall(name, item.input),
-          toolName: name,
-        });
+        const callId = asString(item.id);
+        if (callId) this.#rememberTool(callId, name);
+        events.push(
+          messageEvent({
+            sessionId,
+            id,
+            role: 'assistant',
+            kind: 'tool_call',
+            content: JSON.stringify(item.input ?? {}, null, 2),
+            summary: summarizeToolCall(name, item.input),
+            toolName: name,
+            timestamp: at,
+            model: by,
+          }),
+        );
       }
     });
     this.#usage(record, message, model, timestamp, position, events);
@@ -355,26 +394,35 @@ class ClaudeCodeParser implements LineParser<ClaudeCodeParserState> {
     const message = asRecord(record.message);
     if (!message || record.isMeta === true) return;
     const base = asString(record.uuid) ?? `offset-${position.byteOffset}`;
-    const common = {
-      type: 'message' as const,
-      sessionId: this.#file.sessionId,
-      ...(timestamp ? { timestamp } : {}),
-    };
+    const sessionId = this.#file.sessionId;
+    const at = timestamp || undefined;
     if (record.isCompactSummary === true) {
       const text = typeof message.content === 'string' ? message.content : textOfToolResult(message.content);
-      events.push({
-        ...common,
-        id: `${base}:0`,
-        role: 'system',
-        kind: 'text',
-        content: text,
-        summary: 'Conversation compacted',
-      });
+      events.push(
+        messageEvent({
+          sessionId,
+          id: `${base}:0`,
+          role: 'system',
+          kind: 'text',
+          content: text,
+          summary: 'Conversation compacted',
+          timestamp: at,
+        }),
+      );
       return;
     }
     if (typeof message.content === 'string') {
       if (message.content.trim()) {
-        events.push({ ...common, id: `${base}:0`, role: 'user', kind: 'text', content: message.content });
+        events.push(
+          messageEvent({
+            sessionId,
+            id: `${base}:0`,
+            role: 'user',
+            kind: 'text',
+            content: message.content,
+            timestamp: at,
+          }),
+        );
         events.push({
           type: 'activity',
           sessionId: this.#file.sessionId,
@@ -394,23 +442,30 @@ class ClaudeCodeParser implements LineParser<ClaudeCodeParserState> {
         const text = asString(item.text) ?? '';
         if (!text.trim()) return;
         prompt = true;
-        events.push({ ...common, id, role: 'user', kind: 'text', content: text });
+        events.push(
+          messageEvent({ sessionId, id, role: 'user', kind: 'text', content: text, timestamp: at }),
+        );
       } else if (item.type === 'image') {
         prompt = true;
-        events.push({ ...common, id, role: 'user', kind: 'text', content: '[image]' });
+        events.push(
+          messageEvent({ sessionId, id, role: 'user', kind: 'text', content: '[image]', timestamp: at }),
+        );
       } else if (item.type === 'tool_result') {
         const toolUseId = asString(item.tool_use_id);
         const toolName = toolUseId ? this.#toolName(toolUseId) : undefined;
         const text = textOfToolResult(item.content);
-        events.push({
-          ...common,
-          id,
-          role: 'tool',
-          kind: 'tool_result',
-          content: text,
-          summary: summarizeToolResult(toolName, item.is_error === true ? `error: ${text}` : text),
-          ...(toolName ? { toolName } : {}),
-        });
+        events.push(
+          messageEvent({
+            sessionId,
+            id,
+            role: 'tool',
+            kind: 'tool_result',
+            content: text,
+            summary: summarizeToolResult(toolName, item.is_error === true ? `error: ${text}` : text),
+            toolName: toolName || undefined,
+            timestamp: at,
+          }),
+        );
       }
     });
     if (prompt)

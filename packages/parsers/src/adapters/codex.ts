@@ -142,7 +142,19 @@ class CodexParser implements LineParser<CodexParserState> {
   }
 
   snapshot(): CodexParserState {
-    return { ...this.#state, recentTexts: [...this.#state.recentTexts] };
+    // Field by field: see the Claude Code parser's snapshot().
+    const s = this.#state;
+    return {
+      model: s.model,
+      cwd: s.cwd,
+      previousTotals: s.previousTotals,
+      titled: s.titled,
+      sawMeta: s.sawMeta,
+      recentTexts: [...s.recentTexts],
+      lastTimestamp: s.lastTimestamp,
+      lastUsageTimestamp: s.lastUsageTimestamp,
+      replaySecond: s.replaySecond,
+    };
   }
 
   restore(state: CodexParserState): void {

@@ -19,6 +19,7 @@ import {
   parseJsonRecord,
   tokenCount,
 } from '../json-record.js';
+import { messageEvent } from '../message-event.js';
 import { summarizeToolCall, summarizeToolResult } from '../tool-summary.js';
 
 export const OPENCLAW_ID = 'openclaw';
@@ -104,7 +105,15 @@ class OpenClawParser implements LineParser<OpenClawParserState> {
   }
 
   snapshot(): OpenClawParserState {
-    return { ...this.#state };
+    // Field by field: see the Claude Code parser's snapshot().
+    const s = this.#state;
+    return {
+      model: s.model,
+      cwd: s.cwd,
+      title: s.title,
+      lastTimestamp: s.lastTimestamp,
+      lastUsageTimestamp: s.lastUsageTimestamp,
+    };
   }
 
   restore(state: OpenClawParserState): void {
@@ -182,16 +191,22 @@ class OpenClawParser implements LineParser<OpenClawParserState> {
     const stated = isoTimestamp(message.timestamp) ?? entryTimestamp;
     const timestamp = stated ?? this.#state.lastTimestamp;
     const base = asString(entry.id) ?? `offset-${position.byteOffset}`;
-    const common = {
-      type: 'message' as const,
-      sessionId: this.#file.sessionId,
-      ...(timestamp ? { timestamp } : {}),
-    };
+    const sessionId = this.#file.sessionId;
+    const at = timestamp || undefined;
     const role = asString(message.role);
     if (role === 'user') {
       const text = textBlocks(message.content);
       if (text.trim()) {
-        events.push({ ...common, id: `${base}:0`, role: 'user', kind: 'text', content: text });
+        events.push(
+          messageEvent({
+            sessionId,
+            id: `${base}:0`,
+            role: 'user',
+            kind: 'text',
+            content: text,
+            timestamp: at,
+          }),
+        );
         events.push({
           type: 'activity',
           sessionId: this.#file.sessionId,
@@ -204,15 +219,18 @@ class OpenClawParser implements LineParser<OpenClawParserState> {
     if (role === 'toolResult') {
       const text = textBlocks(message.content);
       const toolName = asString(message.toolName);
-      events.push({
-        ...common,
-        id: `${base}:0`,
-        role: 'tool',
-        kind: 'tool_result',
-        content: text,
-        summary: summarizeToolResult(toolName, message.isError === true ? `error: ${text}` : text),
-        ...(toolName ? { toolName } : {}),
-      });
+      events.push(
+        messageEvent({
+          sessionId,
+          id: `${base}:0`,
+          role: 'tool',
+          kind: 'tool_result',
+          content: text,
+          summary: summarizeToolResult(toolName, message.isError === true ? `error: ${text}` : text),
+          toolName: toolName || undefined,
+          timestamp: at,
+        }),
+      );
       return;
     }
     if (role !== 'assistant') return;
@@ -222,22 +240,50 @@ class OpenClawParser implements LineParser<OpenClawParserState> {
       const item = asRecord(block);
       if (!item) return;
       const id = `${base}:${index}`;
-      const withModel = { ...common, id, role: 'assistant' as const, ...(model ? { model } : {}) };
+      const by = model || undefined;
       if (item.type === 'text') {
         const text = asString(item.text) ?? '';
-        if (text.trim()) events.push({ ...withModel, kind: 'text', content: text });
+        if (text.trim())
+          events.push(
+            messageEvent({
+              sessionId,
+              id,
+              role: 'assistant',
+              kind: 'text',
+              content: text,
+              timestamp: at,
+              model: by,
+            }),
+          );
       } else if (item.type === 'thinking') {
         const text = asString(item.thinking) ?? '';
-        if (text.trim()) events.push({ ...withModel, kind: 'thinking', content: text });
+        if (text.trim())
+          events.push(
+            messageEvent({
+              sessionId,
+              id,
+              role: 'assistant',
+              kind: 'thinking',
+              content: text,
+              timestamp: at,
+              model: by,
+            }),
+          );
       } else if (item.type === 'toolCall') {
         const name = asString(item.name) ?? 'tool';
-        events.push({
-          ...withModel,
-          kind: 'tool_call',
-          content: JSON.stringify(item.arguments ?? {}, null, 2),
-          summary: summarizeToolCall(name, item.arguments),
-          toolName: name,
-        });
+        events.push(
+          messageEvent({
+            sessionId,
+            id,
+            role: 'assistant',
+            kind: 'tool_call',
+            content: JSON.stringify(item.arguments ?? {}, null, 2),
+            summary: summarizeToolCall(name, item.arguments),
+            toolName: name,
+            timestamp: at,
+            model: by,
+          }),
+        );
       }
     });
     const stop = asString(message.stopReason);
