@@ -3,21 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { UsageEvent } from '@nexus/parsers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { usage } from '../test/helpers.js';
+import { random, usage } from '../test/helpers.js';
 import { ActiveBlockTracker } from './active-block-tracker.js';
 import { activeBlock, BlockFigures } from './blocks.js';
 import { UsageLedger } from './ledger.js';
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { usage } from '../test/helpers.js';
+import { random, usage } from '../test/helpers.js';
 import { activeBlock, type BlockEntry, blocksReport, identifyBlocks, windowSessions } from './blocks.js';
 import { UsageLedger } from './ledger.js';
 
@@ -287,17 +287,6 @@ describe('windowSessions', () => {
     ledger.close();
   });
 });
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 describe('activeBlock', () => {
   it('matches the last block of the full report at any moment of a generated month', () => {

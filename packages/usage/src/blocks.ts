@@ -502,22 +502,6 @@ export function activeBlock(ledger: LedgerReader, options: ActiveBlockOptions = 
   });
 }
 
-type BlockGroupRow = [
-  sessionId: string,
-  tool: string,
-  model: string,
-  projectPath: string,
-  calls: number,
-  input: number,
-  output: number,
-  cacheCreation: number,
-  cacheRead: number,
-  reasoning: number,
-  cost: number,
-  firstTs: number,
-  lastTs: number,
-];
-
 /** What one call (or one group of calls) adds to a block's figures. */
 export interface BlockCalls {
   readonly sessionId: string;
@@ -572,45 +556,16 @@ export class BlockFigures {
   ): BlockFigures {
     const groups = ledger.db
       .prepare(
-        `SELECT session_id, tool, model, project_path, COUNT(*), SUM(input), SUM(output), SUM(cache_creation),
-           SUM(cache_read), SUM(reasoning), SUM(max(0, ${costColumn(range.mode)})), MIN(ts), MAX(ts)
+        `SELECT session_id AS sessionId, tool, model, project_path AS projectPath, COUNT(*) AS calls,
+           SUM(input) AS input, SUM(output) AS output, SUM(cache_creation) AS cacheCreation,
+           SUM(cache_read) AS cacheRead, SUM(reasoning) AS reasoning,
+           SUM(max(0, ${costColumn(range.mode)})) AS cost, MIN(ts) AS firstTs, MAX(ts) AS lastTs
          FROM usage WHERE ts >= ? AND ts <= ?${range.tool === null ? '' : ' AND +tool = ?'}
          GROUP BY tool, session_id, model, project_path`,
       )
-      .raw()
-      .all(range.from, range.to, ...(range.tool === null ? [] : [range.tool])) as BlockGroupRow[];
+      .all(range.from, range.to, ...(range.tool === null ? [] : [range.tool])) as BlockCalls[];
     const figures = new BlockFigures();
-    for (const [
-      sessionId,
-      tool,
-      model,
-      projectPath,
-      calls,
-      input,
-      output,
-      cc,
-      cr,
-      reasoning,
-      cost,
-      firstTs,
-      lastTs,
-    ] of groups) {
-      figures.add({
-        sessionId,
-        tool,
-        model,
-        projectPath,
-        calls,
-        input,
-        output,
-        cacheCreation: cc,
-        cacheRead: cr,
-        reasoning,
-        cost,
-        firstTs,
-        lastTs,
-      });
-    }
+    for (const group of groups) figures.add(group);
     return figures;
   }
 
