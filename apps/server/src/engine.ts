@@ -8,7 +8,14 @@ import {
 } from '@nexus/parsers';
 import type { BackfillProgress, SessionDetailResponse, UnsequencedFrame } from '@nexus/protocol';
 import { SessionRegistry } from '@nexus/sessions';
-import { LiveTotals, loadPricing, runBackfill, UsageLedger, type UsageLogger } from '@nexus/usage';
+import {
+  LiveTotals,
+  loadPricing,
+  runBackfill,
+  startWalCheckpointer,
+  UsageLedger,
+  type UsageLogger,
+} from '@nexus/usage';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { limitsRoutes } from './limits/limits-routes.js';
@@ -66,6 +73,10 @@ export async function createEngineRuntime(options: EngineOptions): Promise<Engin
 
   const pricing = await loadPricing({ stateDir, offline, env, logger: usageLogger(logger), timeoutMs: 5000 });
   const ledger = UsageLedger.open({ stateDir, pricing });
+  const checkpointer = startWalCheckpointer(ledger, {
+    onError: (err) =>
+      logger.warn({ code: 'NEXUS_USAGE_CHECKPOINTER', err }, '[nexus] [usage] WAL checkpointer stopped'),
+  });
   // Plan limits: Codex windows from its logs, Claude's from the OAuth endpoint and the statusline.
   const limits = startLimits({
     env,
@@ -247,6 +258,7 @@ export async function createEngineRuntime(options: EngineOptions): Promise<Engin
       await backfillDone;
       totals.close();
       await limits.close();
+      await checkpointer.close();
       ledger.close();
     },
   };

@@ -9,6 +9,8 @@ export const USAGE_ERROR_CODES = {
   NEXUS_USAGE_PRICING_CACHE: 'The cached pricing table could not be read or written',
   NEXUS_USAGE_BAD_OPTION: 'Invalid report option',
   NEXUS_USAGE_BACKFILL_FILE: 'A log file could not be read during backfill',
+  NEXUS_USAGE_CHECKPOINTER:
+    'The background WAL checkpointer stopped; checkpoints are back on the writing thread',
 } as const;
 
 /** A stable `NEXUS_USAGE_*` code. */

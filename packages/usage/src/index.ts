@@ -85,3 +85,8 @@ export {
 } from './reports.js';
 export { resolveStateDir } from './state-dir.js';
 export { assertTimeZone, systemTimeZone } from './timezone.js';
+export {
+  startWalCheckpointer,
+  type WalCheckpointer,
+  type WalCheckpointerOptions,
+} from './wal-checkpointer.js';
