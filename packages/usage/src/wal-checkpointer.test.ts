@@ -1,6 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { usage } from '../test/helpers.js';
 import { UsageLedger } from './ledger.js';
@@ -97,5 +100,33 @@ describe('startWalCheckpointer', () => {
     const checkpointer = startWalCheckpointer(ledger);
     await checkpointer.close();
     ledger.close();
+  });
+
+  it('finishes its last checkpoint in a process with nothing else to wait for (regression: exit code 13)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nexus-wal-'));
+    dirs.push(dir);
+    const source = (file: string) => JSON.stringify(fileURLToPath(new URL(file, import.meta.url)));
+    const script = `
+      import { UsageLedger } from ${source('./ledger.ts')};
+      import { startWalCheckpointer } from ${source('./wal-checkpointer.ts')};
+      const ledger = UsageLedger.open({ stateDir: ${JSON.stringify(dir)} });
+      const checkpointer = startWalCheckpointer(ledger);
+      await checkpointer.close();
+      ledger.close();
+      console.log('closed');
+    `;
+    const run = spawnSync(
+      process.execPath,
+      [
+        '--conditions=@nexus/source',
+        '--import',
+        createRequire(import.meta.url).resolve('tsx'),
+        '--input-type=module',
+        '--eval',
+        script,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect({ status: run.status, stdout: run.stdout.trim() }).toEqual({ status: 0, stdout: 'closed' });
   });
 });

@@ -82,6 +82,8 @@ export function startWalCheckpointer(
     async close() {
       if (closing) return exited;
       closing = true;
+      // Held open until the last checkpoint is done, even in a process with nothing else to wait for.
+      worker.ref();
       worker.postMessage('close');
       await exited;
     },
