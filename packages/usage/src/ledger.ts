@@ -774,21 +774,14 @@ export class UsageLedger {
    * start compares these with `stat` and loads the state only of the files it resumes.
    */
   checkpointIndex(): Map<string, Omit<FileCheckpoint, 'state'>> {
+    // Rows as arrays: named-column objects for thousands of checkpoints were half of this read.
     const rows = this.db
       .prepare('SELECT path, tool, dev, ino, size, mtime_ms, offset, head_hash FROM checkpoints')
-      .all() as Omit<CheckpointRow, 'state'>[];
+      .raw()
+      .all() as [string, string, string, string, number, number, number, string][];
     const out = new Map<string, Omit<FileCheckpoint, 'state'>>();
-    for (const r of rows) {
-      out.set(r.path, {
-        path: r.path,
-        tool: r.tool,
-        dev: r.dev,
-        ino: r.ino,
-        size: r.size,
-        mtimeMs: r.mtime_ms,
-        offset: r.offset,
-        headHash: r.head_hash,
-      });
+    for (const [path, tool, dev, ino, size, mtimeMs, offset, headHash] of rows) {
+      out.set(path, { path, tool, dev, ino, size, mtimeMs, offset, headHash });
     }
     return out;
   }
