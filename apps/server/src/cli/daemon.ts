@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { StatePaths } from '../state-dir.js';
 import { getLocalJson } from './local-json.js';
@@ -14,13 +15,24 @@ import {
 import { displayUrl, type ServerFlags, serverFlagsToArgv } from './server-flags.js';
 
 /**
- * V8 flags of the server process. A young generation of 2 MB semi-spaces (Node's default is 16 MB) makes
- * each scavenge short and lets less garbage reach the old generation: at 1,000 lines/s, one full
- * mark-compact in 10 s and peak RSS 110 MB, against 134 MB with the old generation started at 128 MB (the
- * flag used until then, which had cut 39 mark-compacts to two), at the same p99
- * (`pnpm --filter @nexus/server bench`, docs/PERFORMANCE.md).
+ * V8 flags of the server process, for a machine with `cores` CPUs.
+ *
+ * A young generation of 2 MB semi-spaces (Node's default is 16 MB) makes each scavenge short and lets
+ * less garbage reach the old generation: at 1,000 lines/s, one full mark-compact in 10 s and peak RSS
+ * 110 MB, against 134 MB with the old generation started at 128 MB, at the same p99.
+ *
+ * On two cores or fewer, no concurrent marking: V8's marking thread took one of the two cores for
+ * 50–90 ms per mark-compact while the agents (and the benchmark's writer) wanted it, and the server's
+ * own thread waited; at 5,000 lines/s p99 went from 8.7–14.7 ms to 6.4–11.1 ms and the worst line from
+ * 32–49 ms to 19–33 ms, marking done in increments on the server's thread instead.
+ * (`pnpm --filter @nexus/server bench`, docs/PERFORMANCE.md)
  */
-export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2'];
+export function serverNodeFlags(cores: number = availableParallelism()): readonly string[] {
+  return cores <= 2 ? ['--max-semi-space-size=2', '--no-concurrent-marking'] : ['--max-semi-space-size=2'];
+}
+
+/** {@link serverNodeFlags} for this machine: what `nexus start` gives the server process. */
+export const SERVER_NODE_FLAGS: readonly string[] = serverNodeFlags();
 
 export interface CliIo {
   readonly stdout: NodeJS.WritableStream;
