@@ -246,43 +246,36 @@ function periodReport(ledger: UsageLedger, options: ReportOptions, unit: 'day' |
   const where2 = useRollup ? w : where(r);
   const scale = useRollup ? QUARTER_HOUR : 1;
   const time = useRollup ? 'u.bucket' : 'u.ts';
-  // Buckets go in as one JSON parameter; the join walks them against the clustered time key.
-  const sums = ledger.db
-    .prepare(
-      `WITH b(s, e, label) AS (
-         SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?)
-       )
-       SELECT b.label AS label, u.tool AS tool, u.model AS model, ${SUMS},
-         SUM(${useRollup ? ROLLUP_COST[r.mode] : costExpr(r.mode)}) AS cost
-       FROM b JOIN ${useRollup ? 'rollup' : 'usage'} u ON ${time} >= b.s AND ${time} < b.e
-       WHERE ${where2.sql}
-       GROUP BY b.label, u.tool, u.model${useRollup ? ' HAVING SUM(u.calls) > 0' : ''}`,
-    )
-    .all(
-      JSON.stringify(list.map((b) => [b.start / scale, b.end / scale, b.label])),
-      ...where2.params,
-    ) as (SumRow & {
-    label: string;
-  })[];
-  const rows = new Map<string, { -readonly [K in keyof UsagePeriodRow]: UsagePeriodRow[K] }>();
-  for (const s of sums) {
-    let row = rows.get(s.label);
-    if (!row) {
-      row = { period: s.label, ...emptyFields(), breakdown: [] };
-      rows.set(s.label, row);
+  // One grouped query per day or month, down the clustered time key: a single query grouping every
+  // bucket at once sorted all its rows in one temporary b-tree, twice the time (31 days: 21 against 11 ms).
+  const perBucket = ledger.db.prepare(
+    `SELECT u.tool AS tool, u.model AS model, ${SUMS},
+       SUM(${useRollup ? ROLLUP_COST[r.mode] : costExpr(r.mode)}) AS cost
+     FROM ${useRollup ? 'rollup' : 'usage'} u
+     WHERE ${time} >= ? AND ${time} < ? AND ${where2.sql}
+     GROUP BY u.tool, u.model${useRollup ? ' HAVING SUM(u.calls) > 0' : ''}`,
+  );
+  const rows: UsagePeriodRow[] = [];
+  for (const bucket of list) {
+    const sums = perBucket.all(bucket.start / scale, bucket.end / scale, ...where2.params) as SumRow[];
+    if (sums.length === 0) continue;
+    const row: { -readonly [K in keyof UsagePeriodRow]: UsagePeriodRow[K] } = {
+      period: bucket.label,
+      ...emptyFields(),
+      breakdown: [],
+    };
+    for (const s of sums) {
+      const b = breakdownOf(s);
+      row.breakdown.push(b);
+      addInto(row, b);
+      addInto(totals, b);
     }
-    const b = breakdownOf(s);
-    row.breakdown.push(b);
-    addInto(row, b);
-    addInto(totals, b);
-  }
-  const sorted = [...rows.values()].sort((a, b) => (a.period < b.period ? -1 : 1));
-  for (const row of sorted) {
     row.breakdown.sort(byToolModel);
     row.costUsd = roundUsd(row.costUsd);
+    rows.push(row);
   }
   totals.costUsd = roundUsd(totals.costUsd);
-  return { timezone: r.timezone, rows: sorted, totals, unpricedModels: unpricedModels(ledger, r) };
+  return { timezone: r.timezone, rows, totals, unpricedModels: unpricedModels(ledger, r) };
 }
 
 /**
