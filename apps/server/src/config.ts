@@ -1,5 +1,3 @@
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { NexusServerError } from './errors.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -25,15 +23,6 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost', '[::1]']);
 
 export function isLoopbackHost(host: string): boolean {
   return LOOPBACK_HOSTS.has(host) || /^127(?:\.\d{1,3}){3}$/.test(host);
-}
-
-/**
- * State directory: `$NEXUS_STATE_DIR`, else `~/.nexus`. The `<repo>/.nexus-runtime` fallback of DESIGN §6
- * is applied by the CLI when the home directory cannot be used.
- */
-export function resolveStateDir(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
-  if (env.NEXUS_STATE_DIR) return resolve(env.NEXUS_STATE_DIR);
-  return join(home, '.nexus');
 }
 
 export function parsePort(value: string | undefined, fallback: number): number {

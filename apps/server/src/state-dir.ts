@@ -1,7 +1,7 @@
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { homeDirectory } from '@nexus/parsers';
 
 /** Files Nexus keeps in its state directory. */
 export interface StatePaths {
@@ -37,7 +37,7 @@ export function resolveStatePaths(env: NodeJS.ProcessEnv = process.env): StatePa
   let dir: string;
   if (env.NEXUS_STATE_DIR) dir = resolve(env.NEXUS_STATE_DIR);
   else {
-    const home = join(env.HOME || homedir(), '.nexus');
+    const home = join(homeDirectory(env), '.nexus');
     const repo = findRepoRoot();
     dir = usable(home) || !repo ? home : join(repo, '.nexus-runtime');
   }

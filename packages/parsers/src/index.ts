@@ -69,6 +69,7 @@ export {
 } from './line-framer.js';
 export {
   describeFile,
+  homeDirectory,
   type LogBatch,
   processEnvironment,
   type ReadLogFileOptions,

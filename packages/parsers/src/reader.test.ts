@@ -1,10 +1,10 @@
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { claudeCode } from './adapters/claude-code.js';
 import type { NormalizedEvent } from './contract.js';
-import { describeFile, readLogFile, scanRoot } from './reader.js';
+import { describeFile, homeDirectory, processEnvironment, readLogFile, scanRoot } from './reader.js';
 
 let dir: string;
 beforeEach(() => {
@@ -162,6 +162,24 @@ describe('scanRoot', () => {
       ))
         none.push(file);
       expect(none).toEqual([]);
+    }
+  });
+});
+
+describe('homeDirectory', () => {
+  it('takes $HOME when it is set', () => {
+    expect(homeDirectory({ HOME: '/home/someone' })).toBe('/home/someone');
+  });
+
+  it("falls back to the account's home when HOME is empty (regression: roots relative to the working folder)", () => {
+    const saved = process.env.HOME;
+    // os.homedir() reads the process's own HOME: empty here, as some service managers leave it.
+    process.env.HOME = '';
+    try {
+      expect(homeDirectory({ HOME: '' })).toBe(userInfo().homedir);
+      expect(processEnvironment({ HOME: '' }).homeDir).toBe(userInfo().homedir);
+    } finally {
+      process.env.HOME = saved;
     }
   });
 });

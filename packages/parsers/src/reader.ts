@@ -1,6 +1,6 @@
 import { closeSync, type Dirent, existsSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { homedir, userInfo } from 'node:os';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { arrayMarkers, decodeWithoutArray } from './array-elision.js';
 import type {
@@ -45,10 +45,26 @@ export interface LogBatch {
 
 const DEFAULT_CHUNK_BYTES = 1024 * 1024;
 
+/**
+ * The user's home folder: `$HOME` when set and not empty, else the account's own. `os.homedir()` alone
+ * returns `''` when `HOME` is set but empty, and every path built on it would then be relative to the
+ * working folder.
+ */
+export function homeDirectory(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  if (env.HOME) return env.HOME;
+  const fromOs = homedir();
+  if (fromOs) return fromOs;
+  try {
+    return userInfo().homedir;
+  } catch {
+    return fromOs;
+  }
+}
+
 /** The environment of this process, for `adapter.resolveRoots`. */
 export function processEnvironment(
   env: NodeJS.ProcessEnv = process.env,
-  homeDir: string = env.HOME || homedir(),
+  homeDir: string = homeDirectory(env),
 ): RootEnvironment {
   return { env, homeDir, exists: existsSync };
 }
