@@ -6,6 +6,7 @@ import {
   readLogFile,
   type UsageEvent,
 } from '@nexus/parsers';
+import { headHashBlocking } from './file-head.js';
 
 /** A file for the worker to read, from `startOffset` with the saved parser `state`. */
 export interface WorkerTask {
@@ -14,6 +15,8 @@ export interface WorkerTask {
   readonly file: LogFileRef;
   readonly startOffset: number;
   readonly state: unknown;
+  /** Hash this many bytes of the file's head for its checkpoint (0: the host knows the head). */
+  readonly headBytes: number;
 }
 
 /** What the worker sends back, in file order per task. */
@@ -24,17 +27,20 @@ export type WorkerReply =
       readonly events: UsageEvent[];
       readonly resumeOffset: number;
       readonly state: unknown;
+      readonly head?: string;
     }
-  | { readonly type: 'done'; readonly taskId: number }
+  | { readonly type: 'done'; readonly taskId: number; readonly head?: string }
   | { readonly type: 'error'; readonly taskId: number; readonly message: string };
 
 // Built-in adapters parse the same whatever their root options, so the worker builds its own.
 const adapters = new Map<string, NexusAdapter>(builtinAdapters().map((a) => [a.id, a]));
 const port = parentPort;
 
-async function run(task: WorkerTask): Promise<void> {
+/** Reads one file; its head hash when the task asked for it. */
+async function run(task: WorkerTask): Promise<string | undefined> {
   const adapter = adapters.get(task.adapterId);
   if (!adapter || !port) throw new Error(`no built-in adapter ${task.adapterId}`);
+  const head = task.headBytes > 0 ? headHashBlocking(task.file.path, task.headBytes) : undefined;
   for await (const batch of readLogFile(adapter, task.file, {
     startOffset: task.startOffset,
     usageOnly: true,
@@ -50,9 +56,11 @@ async function run(task: WorkerTask): Promise<void> {
       events,
       resumeOffset: batch.resumeOffset,
       state: batch.state,
+      ...(head === undefined ? {} : { head }),
     };
     port.postMessage(reply);
   }
+  return head;
 }
 
 // Tasks run one after another, in arrival order, so replies of one file never interleave out of order.
@@ -60,8 +68,12 @@ let chain = Promise.resolve();
 port?.on('message', (task: WorkerTask) => {
   chain = chain.then(async () => {
     try {
-      await run(task);
-      port.postMessage({ type: 'done', taskId: task.taskId } satisfies WorkerReply);
+      const head = await run(task);
+      port.postMessage({
+        type: 'done',
+        taskId: task.taskId,
+        ...(head === undefined ? {} : { head }),
+      } satisfies WorkerReply);
     } catch (err) {
       port.postMessage({
         type: 'error',

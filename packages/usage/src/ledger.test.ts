@@ -35,6 +35,21 @@ describe('UsageLedger', () => {
     again.close();
   });
 
+  it('creates a new ledger with 16 KiB pages and leaves an existing file its own', () => {
+    const fresh = UsageLedger.open({ stateDir: tmp() });
+    expect(fresh.db.pragma('page_size', { simple: true })).toBe(16384);
+    fresh.close();
+    const dir = tmp();
+    const older = new Database(join(dir, 'usage.sqlite'));
+    older.pragma('page_size = 4096');
+    older.exec('CREATE TABLE earlier (x)');
+    older.close();
+    const reopened = UsageLedger.open({ stateDir: dir });
+    expect(reopened.db.pragma('page_size', { simple: true })).toBe(4096);
+    expect(reopened.db.pragma('user_version', { simple: true })).toBe(LEDGER_SCHEMA_VERSION);
+    reopened.close();
+  });
+
   it('refuses a ledger from a newer schema', () => {
     const dir = tmp();
     const db = new Database(join(dir, 'usage.sqlite'));

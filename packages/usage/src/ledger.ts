@@ -605,6 +605,9 @@ export class UsageLedger {
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
       db = new Database(path);
+      // Only a new ledger takes it (an existing file keeps its page size): 16 KiB pages made a cold
+      // backfill's inserts a third cheaper than the default 4 KiB, with fewer pages dirtied per commit.
+      db.pragma('page_size = 16384');
       db.pragma('journal_mode = WAL');
       // NORMAL under WAL survives a killed process; only a power cut can drop the last commits.
       db.pragma('synchronous = NORMAL');

@@ -112,13 +112,20 @@ describe('with the built-in adapters on real log excerpts', () => {
     expect(result).toMatchObject({ status: 'done', totalFiles: 4, scannedFiles: 4, failedFiles: 0 });
     expect(result.scannedBytes).toBe(result.totalBytes);
     expect(dailyReport(pooled, { timezone: 'UTC' })).toEqual(dailyReport(reference, { timezone: 'UTC' }));
-    expect(pooled.checkpoints().map((c) => [c.path, c.offset, c.state])).toEqual(
-      reference.checkpoints().map((c) => [c.path, c.offset, c.state]),
-    );
+    // Head hashes included: the workers hash a file's head beside its first read.
+    const fields = (c: ReturnType<UsageLedger['checkpoints']>[number]) => [c.path, c.offset, c.state, c.headHash];
+    expect(pooled.checkpoints().map(fields)).toEqual(reference.checkpoints().map(fields));
     // A warm run with workers skips every file.
     const warm = await backfill(pooled, 2);
     expect(warm.scannedFiles).toBe(4);
     expect(sessionReport(pooled, { timezone: 'UTC' })).toEqual(sessionReport(reference, { timezone: 'UTC' }));
+    // A grown file resumes from its checkpoint: the head a worker hashed matches the file's.
+    const lines = readFileSync(join(home, STREAMED), 'utf8').split('\n').filter(Boolean);
+    appendFileSync(join(home, STREAMED), `${lines.at(-1)!.replaceAll('"id":"msg_', '"id":"msg_grown')}\n`);
+    const grown = await backfill(pooled, 2);
+    expect(grown.restartedFiles).toBe(0);
+    await backfill(reference);
+    expect(dailyReport(pooled, { timezone: 'UTC' })).toEqual(dailyReport(reference, { timezone: 'UTC' }));
     reference.close();
     pooled.close();
   });

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { availableParallelism, homedir } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { builtinAdapters } from '@nexus/parsers';
+import { builtinAdapters, homeDirectory } from '@nexus/parsers';
 import type { UsageBlock, UsageBlocksReport } from '@nexus/protocol';
 import {
   BLOCK_DURATION_HOURS,
@@ -205,7 +205,7 @@ export async function runBlocksCommand(
     await runBackfill({
       ledger,
       adapters: hooks.adapters ?? builtinAdapters(),
-      environment: { env: io.env, homeDir: io.env.HOME || homedir(), exists: existsSync },
+      environment: { env: io.env, homeDir: homeDirectory(io.env), exists: existsSync },
       logger,
       workers: availableParallelism() > 1 ? 1 : 0,
       // A command may block its own thread: folders listed with blocking calls, several times faster.

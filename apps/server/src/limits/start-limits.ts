@@ -1,6 +1,5 @@
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { NexusAdapter, RateLimitEvent, RootEnvironment } from '@nexus/parsers';
+import { homeDirectory, type NexusAdapter, type RateLimitEvent, type RootEnvironment } from '@nexus/parsers';
 import type { LimitsSnapshot } from '@nexus/protocol';
 import { ActiveBlockTracker, type LedgerReader, type UsageLedger } from '@nexus/usage';
 import {
@@ -42,7 +41,7 @@ export function readLimitsSettings(stateDir: string, env: NodeJS.ProcessEnv): Li
 
 /** Claude Code's credentials files: `$CLAUDE_CONFIG_DIR` (comma-separated), else `~/.claude` and `~/.config/claude`. */
 export function claudeCredentialsPaths(env: NodeJS.ProcessEnv): string[] {
-  const home = env.HOME || homedir();
+  const home = homeDirectory(env);
   const dirs = env.CLAUDE_CONFIG_DIR
     ? env.CLAUDE_CONFIG_DIR.split(',')
         .map((d) => d.trim())

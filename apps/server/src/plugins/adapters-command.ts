@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { parseArgs } from 'node:util';
-import type { NexusAdapter } from '@nexus/parsers';
+import { homeDirectory, type NexusAdapter } from '@nexus/parsers';
 import { BUNDLED_PLUGINS, defaultAdapters } from './defaults.js';
 import { type LoadAdaptersOptions, loadAdapters, type PluginReport } from './load.js';
 import { findStores } from './store-host.js';
@@ -48,7 +47,7 @@ export async function listAdapters(
     builtins: options.builtins ?? defaultAdapters(),
   });
   const byId = new Map(loaded.adapters.map((adapter) => [adapter.id, adapter]));
-  const environment = { env, homeDir: env.HOME || homedir(), exists: existsSync };
+  const environment = { env, homeDir: homeDirectory(env), exists: existsSync };
   const stores = await findStores(loaded.adapters, environment);
   return loaded.reports.map((report) => {
     const adapter = report.adapterId && report.status === 'loaded' ? byId.get(report.adapterId) : undefined;
@@ -129,6 +128,6 @@ export async function runAdaptersCommand(
     configPath: values.config ?? (io.env.NEXUS_CONFIG || undefined),
   });
   if (values.json) io.stdout.write(`${JSON.stringify(listings, null, 2)}\n`);
-  else io.stdout.write(table(listings, io.env.HOME || homedir()));
+  else io.stdout.write(table(listings, homeDirectory(io.env)));
   return listings.every((item) => item.status === 'loaded') ? 0 : 1;
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { availableParallelism, homedir } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import type { NexusAdapter } from '@nexus/parsers';
+import { homeDirectory, type NexusAdapter } from '@nexus/parsers';
 import {
   type BackfillReader,
   COST_MODES,
@@ -144,7 +144,7 @@ export async function runUsageCommand(
     await runBackfill({
       ledger,
       adapters,
-      environment: { env: io.env, homeDir: io.env.HOME || homedir(), exists: existsSync },
+      environment: { env: io.env, homeDir: homeDirectory(io.env), exists: existsSync },
       logger,
       // One parsing thread beside this one: the ledger commits while the next files are parsed.
       workers: availableParallelism() > 1 ? 1 : 0,
@@ -165,7 +165,7 @@ export async function runUsageCommand(
     const caughtUp = ledger;
     await catchUpStores({
       adapters,
-      environment: { env: io.env, homeDir: io.env.HOME || homedir(), exists: existsSync },
+      environment: { env: io.env, homeDir: homeDirectory(io.env), exists: existsSync },
       ledger,
       ingestUsage: (events, checkpoint) => caughtUp.ingest(events, checkpoint),
       logger,
