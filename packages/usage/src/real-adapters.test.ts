@@ -113,7 +113,12 @@ describe('with the built-in adapters on real log excerpts', () => {
     expect(result.scannedBytes).toBe(result.totalBytes);
     expect(dailyReport(pooled, { timezone: 'UTC' })).toEqual(dailyReport(reference, { timezone: 'UTC' }));
     // Head hashes included: the workers hash a file's head beside its first read.
-    const fields = (c: ReturnType<UsageLedger['checkpoints']>[number]) => [c.path, c.offset, c.state, c.headHash];
+    const fields = (c: ReturnType<UsageLedger['checkpoints']>[number]) => [
+      c.path,
+      c.offset,
+      c.state,
+      c.headHash,
+    ];
     expect(pooled.checkpoints().map(fields)).toEqual(reference.checkpoints().map(fields));
     // A warm run with workers skips every file.
     const warm = await backfill(pooled, 2);
