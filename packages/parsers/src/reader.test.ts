@@ -58,6 +58,65 @@ describe('readLogFile', () => {
   });
 });
 
+describe('readLogFile, chunks and the shared read buffer', () => {
+  it('onRead sees every byte from the start offset once, at its file position', async () => {
+    const path = join(dir, `${SESSION}.jsonl`);
+    const text = Array.from({ length: 12 }, (_, index) => user(index)).join('');
+    writeFileSync(path, text);
+    const startOffset = Buffer.byteLength(user(0));
+    for (const chunkBytes of [7, 1 << 20]) {
+      for (const blockingReads of [false, true]) {
+        const seen: { position: number; bytes: Buffer }[] = [];
+        await read(path, {
+          chunkBytes,
+          blockingReads,
+          startOffset,
+          // Copied: the chunk's memory is reused after the call.
+          onRead: (chunk, position) => seen.push({ position, bytes: Buffer.from(chunk) }),
+        });
+        let expected = startOffset;
+        for (const { position, bytes } of seen) {
+          expect(position).toBe(expected);
+          expected += bytes.length;
+        }
+        expect(Buffer.concat(seen.map((s) => s.bytes)).toString()).toBe(
+          Buffer.from(text).subarray(startOffset).toString(),
+        );
+      }
+    }
+  });
+
+  it('two files read side by side with blocking reads keep their own lines (regression: one buffer for all reads)', async () => {
+    const a = join(dir, `${SESSION}.jsonl`);
+    const b = join(dir, '6f1c2a9e-0000-4000-8000-000000000002.jsonl');
+    writeFileSync(a, Array.from({ length: 30 }, (_, index) => user(index)).join(''));
+    writeFileSync(b, Array.from({ length: 30 }, (_, index) => user(100 + index)).join(''));
+    const adapter = claudeCode();
+    // Chunks shorter than a line: every line is held across reads, while the other file reads.
+    const options = { blockingReads: true, chunkBytes: 50 };
+    const left = readLogFile(adapter, describeFile(adapter, a), options);
+    const right = readLogFile(adapter, describeFile(adapter, b), options);
+    const events: Record<'a' | 'b', NormalizedEvent[]> = { a: [], b: [] };
+    let doneA = false;
+    let doneB = false;
+    while (!doneA || !doneB) {
+      if (!doneA) {
+        const next = await left.next();
+        if (next.done) doneA = true;
+        else events.a.push(...next.value.events);
+      }
+      if (!doneB) {
+        const next = await right.next();
+        if (next.done) doneB = true;
+        else events.b.push(...next.value.events);
+      }
+    }
+    expect(events.a).toEqual((await read(a, {})).events);
+    expect(events.b).toEqual((await read(b, {})).events);
+    expect(events.b.filter((event) => event.type === 'message')).toHaveLength(30);
+  });
+});
+
 describe('readLogFile, last line without a newline', () => {
   const assistant = (id: string, output: number) =>
     JSON.stringify({

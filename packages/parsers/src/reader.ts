@@ -32,6 +32,11 @@ export interface ReadLogFileOptions {
    * worker threads and command-line tools, not a server's main thread). Default false.
    */
   readonly blockingReads?: boolean;
+  /**
+   * Sees each chunk as read, at its file `position`, before it is cut into lines (a checksum of the
+   * file's head, say, without opening it again). The chunk's memory is reused after the call.
+   */
+  readonly onRead?: (chunk: Buffer, position: number) => void;
 }
 
 /** Events of the complete lines of one read, and where to resume after them. */
@@ -195,15 +200,17 @@ export async function* readLogFile(
     // Sized to the file when its size is known: a 1 MiB buffer per small file is mostly garbage.
     const wanted = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
     const remaining = source.size === undefined ? wanted : Math.max(source.size - startOffset, 0) + 1;
-    const buffer = Buffer.allocUnsafe(Math.min(wanted, Math.max(remaining, 4096)));
+    const size = Math.min(wanted, Math.max(remaining, 4096));
+    const buffer = options.blockingReads ? blockingBuffer(size) : Buffer.allocUnsafe(size);
     let position = startOffset;
     for (;;) {
       if (options.signal?.aborted) return;
       const bytesRead = await source.read(buffer, position);
       if (bytesRead > 0) {
+        const chunk = buffer.subarray(0, bytesRead);
+        options.onRead?.(chunk, position);
         position += bytesRead;
         const events: NormalizedEvent[] = [];
-        const chunk = buffer.subarray(0, bytesRead);
         for (const line of markers ? framer.pushMatching(chunk, markers) : framer.push(chunk)) {
           const text = decodeForUsage(line.bytes, skippableArrays);
           if (text.trim() === '') continue;
@@ -225,6 +232,19 @@ export async function* readLogFile(
   } finally {
     await source.close();
   }
+}
+
+let scratch: Buffer | undefined;
+
+/**
+ * A read buffer shared by blocking reads: a fresh one per file was hundreds of megabytes of new pages
+ * to fault in over a backfill. Safe to share because a blocking read and the parsing of its lines run
+ * without a pause, and nothing keeps a view into the buffer past its batch (a held partial line is a copy).
+ */
+function blockingBuffer(size: number): Buffer {
+  if (!scratch || scratch.length < size)
+    scratch = Buffer.allocUnsafeSlow(Math.max(size, DEFAULT_CHUNK_BYTES));
+  return scratch.subarray(0, size);
 }
 
 interface ByteSource {

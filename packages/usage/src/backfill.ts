@@ -11,13 +11,14 @@ import {
   type RootEnvironment,
   readLogFile,
   scanRoot,
-  type UsageEvent,
 } from '@nexus/parsers';
 import type { BackfillProgress } from '@nexus/protocol';
 import type { WorkerReply, WorkerTask } from './backfill-worker.js';
+import { type CallRow, callRowOf } from './call-row.js';
 import { silentLogger, type UsageLogger } from './errors.js';
 import { HEAD_BYTES, headHash, headMatches } from './file-head.js';
 import type { FileCheckpoint, UsageLedger } from './ledger.js';
+import { type PackedCalls, unpackCalls } from './packed-calls.js';
 
 /** One batch from the reader: events of complete lines, and where to resume after them. */
 export interface LogBatch {
@@ -61,7 +62,7 @@ export interface BackfillOptions {
   readonly logger?: UsageLogger;
   /** Parse issues of the logs (bad lines), for diagnostics. */
   readonly onIssue?: (issue: ParseIssue) => void;
-  /** Commit once this many usage events are queued (default 10,000)… */
+  /** Commit once this many calls are queued (default 10,000; a key's repeats in one read count once)… */
   readonly eventsPerCommit?: number;
   /** …or this long after the previous commit (default 1 s), whichever comes first. */
   readonly commitIntervalMs?: number;
@@ -117,10 +118,18 @@ interface Prepared {
   receiveHead(head: string): boolean;
 }
 
+/** Where a file resumes, with the parser state there. */
+interface FilePosition {
+  readonly resumeOffset: number;
+  readonly state: unknown;
+}
+
 interface PoolHooks {
   prepare(item: PlannedFile): Promise<Prepared | null>;
   begin(item: PlannedFile, startOffset: number): void;
-  onBatch(item: PlannedFile, prepared: Prepared, batch: LogBatch, head?: string): void;
+  /** Calls a worker read, queued before the file positions reported with them. */
+  onCalls(calls: PackedCalls): void;
+  onBatch(item: PlannedFile, prepared: Prepared, batch: FilePosition, head?: string): void;
   /** A file the worker finished; `head` when it hashed the head (the file may have yielded no batch). */
   onDone(item: PlannedFile, prepared: Prepared, head?: string): void;
   onEnd(item: PlannedFile, err?: unknown): void;
@@ -229,23 +238,29 @@ async function runPool(items: readonly PlannedFile[], count: number, hooks: Pool
         load.set(worker, 0);
         worker.on('message', (reply: WorkerReply) => {
           if (settled) return;
-          const task = tasks.get(reply.taskId);
-          if (!task) return;
           try {
-            if (reply.type === 'batch') {
-              hooks.onBatch(
-                task.item,
-                task.prepared,
-                { events: reply.events, resumeOffset: reply.resumeOffset, state: reply.state },
-                reply.head,
-              );
-            } else {
-              if (reply.type === 'done') hooks.onDone(task.item, task.prepared, reply.head);
-              tasks.delete(reply.taskId);
+            // The calls first: every file position in the report is after calls it already covers.
+            hooks.onCalls(reply.calls);
+            let ended = false;
+            for (const file of reply.files) {
+              const task = tasks.get(file.taskId);
+              if (!task) continue;
+              if (file.resumeOffset !== undefined) {
+                hooks.onBatch(
+                  task.item,
+                  task.prepared,
+                  { resumeOffset: file.resumeOffset, state: file.state },
+                  file.head,
+                );
+              }
+              if (!file.done) continue;
+              if (file.error === undefined) hooks.onDone(task.item, task.prepared, file.head);
+              tasks.delete(file.taskId);
               load.set(worker, (load.get(worker) ?? 1) - 1);
-              hooks.onEnd(task.item, reply.type === 'error' ? new Error(reply.message) : undefined);
-              void pump().catch(reject);
+              hooks.onEnd(task.item, file.error === undefined ? undefined : new Error(file.error));
+              ended = true;
             }
+            if (ended) void pump().catch(reject);
             hooks.afterMessage();
           } catch (err) {
             settled = true;
@@ -367,20 +382,18 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
 
   // Rows and checkpoints of several files share a transaction: one commit per file would make
   // SQLite rewrite the same index pages (and checkpoint the WAL) hundreds of times.
-  let pendingEvents: UsageEvent[] = [];
+  let pendingCalls: CallRow[] = [];
   const pendingCheckpoints = new Map<string, FileCheckpoint>();
   let lastCommit = Date.now();
   const flush = () => {
-    if (pendingEvents.length === 0 && pendingCheckpoints.size === 0) return;
-    ledger.ingest(pendingEvents, [...pendingCheckpoints.values()]);
-    pendingEvents = [];
+    if (pendingCalls.length === 0 && pendingCheckpoints.size === 0) return;
+    ledger.ingestCalls(pendingCalls, [...pendingCheckpoints.values()]);
+    pendingCalls = [];
     pendingCheckpoints.clear();
     lastCommit = Date.now();
   };
   const due = () =>
-    pendingEvents.length >= perCommit ||
-    pendingCheckpoints.size >= 256 ||
-    Date.now() - lastCommit >= commitMs;
+    pendingCalls.length >= perCommit || pendingCheckpoints.size >= 256 || Date.now() - lastCommit >= commitMs;
 
   /** Where to start a file, or null when it is unchanged since its checkpoint. */
   const index = ledger.checkpointIndex();
@@ -432,13 +445,15 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
     return { startOffset, state, headBytes, checkpointAt, receiveHead };
   };
   const fileBase = new Map<string, number>();
-  const onBatch = (item: PlannedFile, prepared: Prepared, batch: LogBatch, head?: string) => {
-    if (head !== undefined) prepared.receiveHead(head);
-    for (const event of batch.events) if (event.type === 'usage') pendingEvents.push(event);
-    // The checkpoint always trails the events queued with it, so any commit is consistent.
+  /** A batch's calls are queued: its checkpoint trails them, so any commit is consistent. */
+  const queued = (item: PlannedFile, prepared: Prepared, batch: FilePosition) => {
     pendingCheckpoints.set(item.file.path, prepared.checkpointAt(batch.resumeOffset, batch.state));
     progress.scannedBytes += Math.min(batch.resumeOffset, item.size) - (fileBase.get(item.file.path) ?? 0);
     fileBase.set(item.file.path, Math.min(batch.resumeOffset, item.size));
+  };
+  const onBatch = (item: PlannedFile, prepared: Prepared, batch: FilePosition, head?: string) => {
+    if (head !== undefined) prepared.receiveHead(head);
+    queued(item, prepared, batch);
   };
   const onEnd = (item: PlannedFile, err?: unknown) => {
     if (err !== undefined) {
@@ -472,6 +487,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
     const aborted = await runPool(inPool, workerCount, {
       prepare: (item) => prepare(item, true),
       begin,
+      onCalls: (calls) => unpackCalls(calls, pendingCalls),
       onBatch,
       onDone,
       onEnd,
@@ -513,7 +529,11 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
         ...(options.onIssue ? { onIssue: options.onIssue } : {}),
       };
       for await (const batch of reader.readLogFile(item.adapter, item.file, readOptions)) {
-        onBatch(item, prepared, batch);
+        for (const event of batch.events) {
+          const call = event.type === 'usage' ? callRowOf(event) : undefined;
+          if (call) pendingCalls.push(call);
+        }
+        queued(item, prepared, batch);
         if (due()) {
           flush();
           emit();

@@ -6,7 +6,7 @@ import { open } from 'node:fs/promises';
 export const HEAD_BYTES = 1024;
 
 /** A checkpoint's head hash: the length hashed, then the SHA-1 of those bytes. */
-function headDigest(bytes: Uint8Array): string {
+export function headDigest(bytes: Uint8Array): string {
   return `${bytes.length}:${createHash('sha1').update(bytes).digest('hex')}`;
 }
 

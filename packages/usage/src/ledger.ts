@@ -10,6 +10,7 @@ import {
   rebuildAggregates,
   type StoredCall,
 } from './aggregate-deltas.js';
+import { type CallRow, callRowOf, improves, mergeCallRows } from './call-row.js';
 import { costOfCall, roundUsd } from './cost.js';
 import { NexusUsageError } from './errors.js';
 import { bundledPricing, type PricingTable } from './pricing.js';
@@ -307,10 +308,6 @@ interface CheckpointRow {
   state: string | null;
 }
 
-function count(value: number | undefined): number {
-  return typeof value === 'number' && value > 0 && Number.isFinite(value) ? Math.trunc(value) : 0;
-}
-
 function toCheckpoint(row: CheckpointRow): FileCheckpoint {
   return {
     path: row.path,
@@ -325,98 +322,12 @@ function toCheckpoint(row: CheckpointRow): FileCheckpoint {
   };
 }
 
-/** One call as the ledger stores it, before pricing. */
-interface Row {
-  tool: string;
-  dedupKey: string;
-  sessionId: string;
-  projectPath: string;
-  model: string;
-  modelFallback: 0 | 1;
-  speed: string | null;
-  ts: number;
-  bestTotal: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreationTokens: number;
-  cacheCreation1hTokens: number;
-  cacheReadTokens: number;
-  reasoning: number;
-  costLog: number | null;
-  callId: string | null;
-  sidechain: 0 | 1;
-}
-
-function toRow(event: UsageEvent): Row | undefined {
-  const ts = Date.parse(event.timestamp);
-  if (!Number.isFinite(ts) || !event.dedupKey) return undefined;
-  const inputTokens = count(event.inputTokens);
-  const outputTokens = count(event.outputTokens);
-  const cacheCreationTokens = count(event.cacheCreationTokens);
-  const cacheReadTokens = count(event.cacheReadTokens);
-  const cost = event.costUsd;
-  return {
-    tool: event.tool,
-    dedupKey: event.dedupKey,
-    sessionId: event.sessionId ?? '',
-    projectPath: event.projectPath ?? '',
-    model: event.model ?? '',
-    modelFallback: event.modelFallback ? 1 : 0,
-    speed: event.speed ?? null,
-    ts,
-    bestTotal: inputTokens + outputTokens + cacheCreationTokens + cacheReadTokens,
-    inputTokens,
-    outputTokens,
-    cacheCreationTokens,
-    cacheCreation1hTokens: Math.min(count(event.cacheCreation1hTokens), cacheCreationTokens),
-    cacheReadTokens,
-    reasoning: count(event.reasoningOutputTokens),
-    costLog: typeof cost === 'number' && Number.isFinite(cost) && cost >= 0 ? cost : null,
-    callId: event.callId || null,
-    sidechain: event.sidechain ? 1 : 0,
-  };
-}
-
-/**
- * Two sightings of one call merged: per-field maximum, and the identity (time, session, model) of the
- * larger; a tie keeps the earlier, so the result does not depend on the order files are read in.
- */
-function mergeRows(a: Row, b: Row): Row {
-  const winner = b.bestTotal > a.bestTotal || (b.bestTotal === a.bestTotal && b.ts < a.ts) ? b : a;
-  return {
-    ...winner,
-    bestTotal: Math.max(a.bestTotal, b.bestTotal),
-    inputTokens: Math.max(a.inputTokens, b.inputTokens),
-    outputTokens: Math.max(a.outputTokens, b.outputTokens),
-    cacheCreationTokens: Math.max(a.cacheCreationTokens, b.cacheCreationTokens),
-    cacheCreation1hTokens: Math.max(a.cacheCreation1hTokens, b.cacheCreation1hTokens),
-    cacheReadTokens: Math.max(a.cacheReadTokens, b.cacheReadTokens),
-    reasoning: Math.max(a.reasoning, b.reasoning),
-    costLog: a.costLog === null ? b.costLog : b.costLog === null ? a.costLog : Math.max(a.costLog, b.costLog),
-  };
-}
-
-/** Whether merging `next` into `stored` changes anything: a new winner, a larger field, a larger logged cost. */
-function improves(stored: Row, next: Row): boolean {
-  return (
-    next.bestTotal > stored.bestTotal ||
-    (next.bestTotal === stored.bestTotal && next.ts < stored.ts) ||
-    next.inputTokens > stored.inputTokens ||
-    next.outputTokens > stored.outputTokens ||
-    next.cacheCreationTokens > stored.cacheCreationTokens ||
-    next.cacheCreation1hTokens > stored.cacheCreation1hTokens ||
-    next.cacheReadTokens > stored.cacheReadTokens ||
-    next.reasoning > stored.reasoning ||
-    (next.costLog !== null && next.costLog > (stored.costLog ?? -1))
-  );
-}
-
 /** What a stored call adds to the aggregates, as stored. */
 function storedCallOf(tool: string, stored: StoredRow): StoredCall {
   return storedCall(rowOfStored(tool, stored), stored.cost_calc, stored.priced === 1);
 }
 
-function rowOfStored(tool: string, stored: StoredRow): Row {
+function rowOfStored(tool: string, stored: StoredRow): CallRow {
   return {
     tool,
     dedupKey: stored.dedup_key,
@@ -440,7 +351,7 @@ function rowOfStored(tool: string, stored: StoredRow): Row {
   };
 }
 
-function storedCall(row: Row, costCalc: number, priced: boolean): StoredCall {
+function storedCall(row: CallRow, costCalc: number, priced: boolean): StoredCall {
   return {
     tool: row.tool,
     sessionId: row.sessionId,
@@ -485,7 +396,7 @@ export class UsageLedger {
   /** What the last commit changed, for the change listeners (set inside the transaction). */
   #journal: CallJournal | undefined;
   readonly #commit: Database.Transaction<
-    (events: readonly UsageEvent[], checkpoints: readonly FileCheckpoint[]) => IngestResult
+    (calls: readonly CallRow[], checkpoints: readonly FileCheckpoint[], rejected: number) => IngestResult
   >;
 
   private constructor(db: Database.Database, path: string, pricing: PricingTable, now: () => number) {
@@ -521,22 +432,16 @@ export class UsageLedger {
     this.#upsertCheckpoint = db.prepare(UPSERT_CHECKPOINT);
     this.#recordPrice = db.prepare('INSERT OR IGNORE INTO model_prices (model, price) VALUES (?, ?)');
     this.#getCheckpoint = db.prepare('SELECT * FROM checkpoints WHERE path = ?');
-    this.#commit = db.transaction((events, checkpoints) => {
+    this.#commit = db.transaction((calls, checkpoints, rejected) => {
       let changed = 0;
-      let rejected = 0;
       const recordedAt = this.#now();
       // Streamed responses repeat a key on consecutive lines: merge them here, so SQLite sees each
       // key once per batch.
-      const merged = new Map<string, Row>();
-      for (const event of events) {
-        const row = toRow(event);
-        if (!row) {
-          rejected++;
-          continue;
-        }
+      const merged = new Map<string, CallRow>();
+      for (const row of calls) {
         const id = `${row.tool}\0${row.dedupKey}`;
         const prev = merged.get(id);
-        merged.set(id, prev ? mergeRows(prev, row) : row);
+        merged.set(id, prev ? mergeCallRows(prev, row) : row);
       }
       const deltas = new AggregateDeltas(
         this.#changeListeners.size > 0 ? { added: [], removed: [] } : undefined,
@@ -557,7 +462,7 @@ export class UsageLedger {
         if (!stored) continue;
         const before = rowOfStored(row.tool, stored);
         if (!improves(before, row)) continue;
-        const after = mergeRows(before, row);
+        const after = mergeCallRows(before, row);
         const afterPrice = this.#price(after);
         this.#updateCall.run(
           after.sessionId,
@@ -690,7 +595,7 @@ export class UsageLedger {
   }
 
   /** Computed cost of a call at the current prices (recording the model's price on first sight). */
-  #price(row: Row): { costCalc: number; priced: boolean } {
+  #price(row: CallRow): { costCalc: number; priced: boolean } {
     const match = this.#pricing.lookup(row.model);
     if (!this.#pricedModels.has(row.model)) {
       this.#recordPrice.run(row.model, JSON.stringify(match?.price ?? null));
@@ -700,7 +605,7 @@ export class UsageLedger {
   }
 
   #values(
-    row: Row,
+    row: CallRow,
     { costCalc, priced }: { costCalc: number; priced: boolean },
     recordedAt: number,
   ): unknown[] {
@@ -737,12 +642,27 @@ export class UsageLedger {
     events: readonly UsageEvent[],
     checkpoint?: FileCheckpoint | readonly FileCheckpoint[],
   ): IngestResult {
+    const calls: CallRow[] = [];
+    for (const event of events) {
+      const row = callRowOf(event);
+      if (row) calls.push(row);
+    }
+    return this.ingestCalls(
+      calls,
+      checkpoint === undefined ? [] : Array.isArray(checkpoint) ? checkpoint : [checkpoint as FileCheckpoint],
+      events.length - calls.length,
+    );
+  }
+
+  /**
+   * {@link ingest} for events already made calls (`callRowOf`), as a backfill worker sends them.
+   * `rejected` counts the events that made none, for the result.
+   * @internal
+   */
+  ingestCalls(calls: readonly CallRow[], checkpoints: readonly FileCheckpoint[], rejected = 0): IngestResult {
     // Immediate: the commit reads rows it then rewrites, so it takes the write lock before reading.
     this.#journal = undefined;
-    const result = this.#commit.immediate(
-      events,
-      checkpoint === undefined ? [] : Array.isArray(checkpoint) ? checkpoint : [checkpoint as FileCheckpoint],
-    );
+    const result = this.#commit.immediate(calls, checkpoints, rejected);
     const journal = this.#journal as CallJournal | undefined;
     this.#journal = undefined;
     if (journal && (journal.added.length > 0 || journal.removed.length > 0))
