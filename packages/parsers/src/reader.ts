@@ -1,4 +1,4 @@
-import { closeSync, type Dirent, existsSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, type Dirent, existsSync, openSync, readdirSync, readSync } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
 import { basename, dirname, join, relative, sep } from 'node:path';
@@ -197,10 +197,7 @@ export async function* readLogFile(
 
   const source = options.blockingReads ? blockingSource(file.path) : await asyncSource(file.path);
   try {
-    // Sized to the file when its size is known: a 1 MiB buffer per small file is mostly garbage.
-    const wanted = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
-    const remaining = source.size === undefined ? wanted : Math.max(source.size - startOffset, 0) + 1;
-    const size = Math.min(wanted, Math.max(remaining, 4096));
+    const size = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
     const buffer = options.blockingReads ? blockingBuffer(size) : Buffer.allocUnsafe(size);
     let position = startOffset;
     for (;;) {
@@ -248,8 +245,6 @@ function blockingBuffer(size: number): Buffer {
 }
 
 interface ByteSource {
-  /** File size when it was opened, if known. */
-  readonly size: number | undefined;
   read(buffer: Buffer, position: number): number | Promise<number>;
   close(): void | Promise<void>;
 }
@@ -257,7 +252,6 @@ interface ByteSource {
 async function asyncSource(path: string): Promise<ByteSource> {
   const handle = await open(path, 'r');
   return {
-    size: undefined,
     read: async (buffer, position) => (await handle.read(buffer, 0, buffer.length, position)).bytesRead,
     close: () => handle.close(),
   };
@@ -265,8 +259,9 @@ async function asyncSource(path: string): Promise<ByteSource> {
 
 function blockingSource(path: string): ByteSource {
   const fd = openSync(path, 'r');
+  // No fstat to size the buffer: the shared one is reused whatever the file's size, and a short read
+  // ends the file all the same.
   return {
-    size: fstatSync(fd).size,
     read: (buffer, position) => readSync(fd, buffer, 0, buffer.length, position),
     close: () => closeSync(fd),
   };
