@@ -124,6 +124,20 @@ interface FilePosition {
   readonly state: unknown;
 }
 
+/** A worker started before the pool needed it, with what went wrong before the pool took it. */
+interface SpareWorker {
+  readonly worker: Worker;
+  error?: unknown;
+}
+
+function spawnSpare(): SpareWorker {
+  const spare: SpareWorker = { worker: spawnWorker() };
+  spare.worker.once('error', (err) => {
+    spare.error ??= err;
+  });
+  return spare;
+}
+
 interface PoolHooks {
   prepare(item: PlannedFile): Promise<Prepared | null>;
   begin(item: PlannedFile, startOffset: number): void;
@@ -159,9 +173,14 @@ function spawnWorker(): Worker {
  * Parse files in worker threads (built-in adapters only) while this thread commits their rows.
  * Resolves true when aborted.
  */
-async function runPool(items: readonly PlannedFile[], count: number, hooks: PoolHooks): Promise<boolean> {
-  // Started on the first file that needs reading: a caught-up ledger reads none, and a thread costs
-  // tens of milliseconds to start.
+async function runPool(
+  items: readonly PlannedFile[],
+  count: number,
+  hooks: PoolHooks,
+  spare: SpareWorker[],
+): Promise<boolean> {
+  // Started on the first file that needs reading (unless started early, `spare`): a caught-up ledger
+  // reads none, and a thread costs tens of milliseconds to start.
   const workers: Worker[] = [];
   const tasks = new Map<number, { item: PlannedFile; prepared: Prepared; worker: Worker }>();
   const load = new Map<Worker, number>();
@@ -233,9 +252,14 @@ async function runPool(items: readonly PlannedFile[], count: number, hooks: Pool
       hooks.signal?.addEventListener('abort', onAbort, { once: true });
       if (hooks.signal?.aborted) return onAbort();
       function startWorker(): void {
-        const worker = spawnWorker();
+        const early = spare.shift();
+        const worker = early?.worker ?? spawnWorker();
         workers.push(worker);
         load.set(worker, 0);
+        if (early?.error !== undefined) {
+          settled = true;
+          reject(early.error);
+        }
         worker.on('message', (reply: WorkerReply) => {
           if (settled) return;
           try {
@@ -334,226 +358,246 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
   };
   emit(true);
 
-  // Plan first, so progress has totals from the start.
-  const planned: PlannedFile[] = [];
-  const seen = new Set<string>();
-  for (const adapter of options.adapters) {
-    let roots: readonly AdapterRoot[];
-    try {
-      roots = adapter.resolveRoots(options.environment);
-    } catch (err) {
-      logger.warn(
-        { code: 'NEXUS_USAGE_BACKFILL_FILE', adapter: adapter.id, err },
-        '[nexus] [usage] resolveRoots failed',
-      );
-      continue;
-    }
-    for (const root of roots) {
-      if (!options.environment.exists(root.path)) continue;
+  const workerCount = options.reader ? 0 : Math.max(0, options.workers ?? 0);
+  const index = ledger.checkpointIndex();
+  // A ledger that has read no file yet reads them all: its workers load their modules while this thread
+  // lists the folders, instead of after.
+  const spare = workerCount > 0 && index.size === 0 ? Array.from({ length: workerCount }, spawnSpare) : [];
+  try {
+    return await backfillPlanned();
+  } finally {
+    // Those the pool took are terminated already; terminating again is harmless.
+    await Promise.all(spare.map(({ worker }) => worker.terminate()));
+  }
+
+  async function backfillPlanned(): Promise<BackfillResult> {
+    // Plan first, so progress has totals from the start.
+    const planned: PlannedFile[] = [];
+    const seen = new Set<string>();
+    for (const adapter of options.adapters) {
+      let roots: readonly AdapterRoot[];
       try {
-        for await (const file of reader.scanRoot(adapter, root, {
-          blockingReads: options.blockingIo === true,
-        })) {
-          if (seen.has(file.path)) continue;
-          seen.add(file.path);
-          try {
-            // Synchronous: a cached inode lookup, far cheaper than a thread-pool round trip per file.
-            const st = statSync(file.path);
-            const { dev, ino } = exactIds(file.path, st);
-            // Whole milliseconds, as checkpoints have always recorded them (from BigInt stats).
-            planned.push({ adapter, file, size: st.size, dev, ino, mtimeMs: Math.trunc(st.mtimeMs) });
-            progress.totalFiles++;
-            progress.totalBytes += st.size;
-          } catch {
-            // Deleted between the scan and the stat: its history (if any) stays in the ledger.
-          }
-          if (signal?.aborted) return finish(true);
-        }
+        roots = adapter.resolveRoots(options.environment);
       } catch (err) {
         logger.warn(
-          { code: 'NEXUS_USAGE_BACKFILL_FILE', adapter: adapter.id, root: root.path, err },
-          '[nexus] [usage] scanning a root failed',
+          { code: 'NEXUS_USAGE_BACKFILL_FILE', adapter: adapter.id, err },
+          '[nexus] [usage] resolveRoots failed',
         );
+        continue;
+      }
+      for (const root of roots) {
+        if (!options.environment.exists(root.path)) continue;
+        try {
+          for await (const file of reader.scanRoot(adapter, root, {
+            blockingReads: options.blockingIo === true,
+          })) {
+            if (seen.has(file.path)) continue;
+            seen.add(file.path);
+            try {
+              // Synchronous: a cached inode lookup, far cheaper than a thread-pool round trip per file.
+              const st = statSync(file.path);
+              const { dev, ino } = exactIds(file.path, st);
+              // Whole milliseconds, as checkpoints have always recorded them (from BigInt stats).
+              planned.push({ adapter, file, size: st.size, dev, ino, mtimeMs: Math.trunc(st.mtimeMs) });
+              progress.totalFiles++;
+              progress.totalBytes += st.size;
+            } catch {
+              // Deleted between the scan and the stat: its history (if any) stays in the ledger.
+            }
+            if (signal?.aborted) return finish(true);
+          }
+        } catch (err) {
+          logger.warn(
+            { code: 'NEXUS_USAGE_BACKFILL_FILE', adapter: adapter.id, root: root.path, err },
+            '[nexus] [usage] scanning a root failed',
+          );
+        }
+        emit();
+      }
+    }
+    emit(true);
+
+    // Rows and checkpoints of several files share a transaction: one commit per file would make
+    // SQLite rewrite the same index pages (and checkpoint the WAL) hundreds of times.
+    let pendingCalls: CallRow[] = [];
+    const pendingCheckpoints = new Map<string, FileCheckpoint>();
+    let lastCommit = Date.now();
+    const flush = () => {
+      if (pendingCalls.length === 0 && pendingCheckpoints.size === 0) return;
+      ledger.ingestCalls(pendingCalls, [...pendingCheckpoints.values()]);
+      pendingCalls = [];
+      pendingCheckpoints.clear();
+      lastCommit = Date.now();
+    };
+    const due = () =>
+      pendingCalls.length >= perCommit ||
+      pendingCheckpoints.size >= 256 ||
+      Date.now() - lastCommit >= commitMs;
+
+    /** Where to start a file, or null when it is unchanged since its checkpoint. */
+    // In the pool a file read from zero has its head hashed by the worker, beside its first read: three
+    // thread-pool round trips per file on this thread were a tenth of a cold backfill's time here.
+    const prepare = async (item: PlannedFile, headInWorker = false): Promise<Prepared | null> => {
+      const { file, size } = item;
+      const cp = index.get(file.path);
+      const sameFile = cp !== undefined && cp.dev === item.dev && cp.ino === item.ino;
+      // Unchanged since the checkpoint (same inode, size and mtime, fully read): skip without opening it.
+      if (cp && sameFile && size === cp.size && size === cp.offset && item.mtimeMs === cp.mtimeMs)
+        return null;
+      let startOffset = 0;
+      let state: unknown;
+      let head: string | undefined;
+      let headBytes = 0;
+      if (cp && sameFile && size >= cp.offset && (await headMatches(file.path, cp.headHash))) {
+        startOffset = cp.offset;
+        state = ledger.checkpoint(file.path)?.state;
+        head =
+          size >= HEAD_BYTES && cp.headHash.startsWith(`${HEAD_BYTES}:`)
+            ? cp.headHash
+            : await headHash(file.path, size);
+      } else {
+        if (cp) restartedFiles++;
+        if (headInWorker && size > 0) headBytes = Math.min(size, HEAD_BYTES);
+        else head = await headHash(file.path, size);
+      }
+      const checkpointAt = (offset: number, parserState: unknown): FileCheckpoint => {
+        if (head === undefined) throw new Error(`[nexus] [usage] no head hash yet for ${file.path}`);
+        return {
+          path: file.path,
+          tool: item.adapter.id,
+          dev: item.dev,
+          ino: item.ino,
+          size,
+          mtimeMs: item.mtimeMs,
+          offset,
+          headHash: head,
+          state: parserState,
+        };
+      };
+      // Written even when the file has no usage, so a warm restart skips it.
+      if (head !== undefined) pendingCheckpoints.set(file.path, checkpointAt(startOffset, state));
+      const receiveHead = (value: string): boolean => {
+        if (head !== undefined) return false;
+        head = value;
+        return true;
+      };
+      return { startOffset, state, headBytes, checkpointAt, receiveHead };
+    };
+    const fileBase = new Map<string, number>();
+    /** A batch's calls are queued: its checkpoint trails them, so any commit is consistent. */
+    const queued = (item: PlannedFile, prepared: Prepared, batch: FilePosition) => {
+      pendingCheckpoints.set(item.file.path, prepared.checkpointAt(batch.resumeOffset, batch.state));
+      progress.scannedBytes += Math.min(batch.resumeOffset, item.size) - (fileBase.get(item.file.path) ?? 0);
+      fileBase.set(item.file.path, Math.min(batch.resumeOffset, item.size));
+    };
+    const onBatch = (item: PlannedFile, prepared: Prepared, batch: FilePosition, head?: string) => {
+      if (head !== undefined) prepared.receiveHead(head);
+      queued(item, prepared, batch);
+    };
+    const onEnd = (item: PlannedFile, err?: unknown) => {
+      if (err !== undefined) {
+        failedFiles++;
+        logger.warn(
+          { code: 'NEXUS_USAGE_BACKFILL_FILE', path: item.file.path, err },
+          '[nexus] [usage] a log file could not be read during backfill; it will be retried next time',
+        );
+      }
+      progress.scannedFiles++;
+      progress.scannedBytes += item.size - (fileBase.get(item.file.path) ?? 0);
+      fileBase.delete(item.file.path);
+    };
+    const onDone = (item: PlannedFile, prepared: Prepared, head?: string) => {
+      // A file that gave no batch (emptied since it was listed) still gets its checkpoint.
+      if (head !== undefined && prepared.receiveHead(head)) {
+        pendingCheckpoints.set(item.file.path, prepared.checkpointAt(prepared.startOffset, prepared.state));
+      }
+    };
+    const begin = (item: PlannedFile, startOffset: number) => {
+      progress.scannedBytes += startOffset;
+      fileBase.set(item.file.path, startOffset);
+    };
+
+    const builtin = new Set(['claude-code', 'codex', 'openclaw']);
+    const inPool = workerCount > 0 ? planned.filter((p) => builtin.has(p.adapter.id)) : [];
+    const inThread = workerCount > 0 ? planned.filter((p) => !builtin.has(p.adapter.id)) : planned;
+
+    if (inPool.length > 0) {
+      const aborted = await runPool(
+        inPool,
+        workerCount,
+        {
+          prepare: (item) => prepare(item, true),
+          begin,
+          onCalls: (calls) => unpackCalls(calls, pendingCalls),
+          onBatch,
+          onDone,
+          onEnd,
+          afterMessage: () => {
+            if (due()) flush();
+            emit();
+          },
+          skip: (item) => {
+            progress.scannedFiles++;
+            progress.scannedBytes += item.size;
+            emit();
+          },
+          ...(signal ? { signal } : {}),
+        },
+        [...spare],
+      );
+      if (aborted) {
+        flush();
+        return finish(true);
+      }
+    }
+
+    for (const item of inThread) {
+      if (signal?.aborted) {
+        flush();
+        return finish(true);
+      }
+      try {
+        const prepared = await prepare(item);
+        if (!prepared) {
+          progress.scannedFiles++;
+          progress.scannedBytes += item.size;
+          emit();
+          continue;
+        }
+        begin(item, prepared.startOffset);
+        const readOptions: ReadLogFileOptions = {
+          startOffset: prepared.startOffset,
+          usageOnly: true,
+          ...(prepared.state === undefined ? {} : { state: prepared.state }),
+          ...(options.onIssue ? { onIssue: options.onIssue } : {}),
+        };
+        for await (const batch of reader.readLogFile(item.adapter, item.file, readOptions)) {
+          for (const event of batch.events) {
+            const call = event.type === 'usage' ? callRowOf(event) : undefined;
+            if (call) pendingCalls.push(call);
+          }
+          queued(item, prepared, batch);
+          if (due()) {
+            flush();
+            emit();
+            await yieldToEventLoop();
+          }
+          if (signal?.aborted) {
+            flush();
+            return finish(true);
+          }
+        }
+        onEnd(item);
+      } catch (err) {
+        onEnd(item, err);
+      }
+      if (due()) {
+        flush();
+        await yieldToEventLoop();
       }
       emit();
     }
+    flush();
+    return finish(false);
   }
-  emit(true);
-
-  // Rows and checkpoints of several files share a transaction: one commit per file would make
-  // SQLite rewrite the same index pages (and checkpoint the WAL) hundreds of times.
-  let pendingCalls: CallRow[] = [];
-  const pendingCheckpoints = new Map<string, FileCheckpoint>();
-  let lastCommit = Date.now();
-  const flush = () => {
-    if (pendingCalls.length === 0 && pendingCheckpoints.size === 0) return;
-    ledger.ingestCalls(pendingCalls, [...pendingCheckpoints.values()]);
-    pendingCalls = [];
-    pendingCheckpoints.clear();
-    lastCommit = Date.now();
-  };
-  const due = () =>
-    pendingCalls.length >= perCommit || pendingCheckpoints.size >= 256 || Date.now() - lastCommit >= commitMs;
-
-  /** Where to start a file, or null when it is unchanged since its checkpoint. */
-  const index = ledger.checkpointIndex();
-  // In the pool a file read from zero has its head hashed by the worker, beside its first read: three
-  // thread-pool round trips per file on this thread were a tenth of a cold backfill's time here.
-  const prepare = async (item: PlannedFile, headInWorker = false): Promise<Prepared | null> => {
-    const { file, size } = item;
-    const cp = index.get(file.path);
-    const sameFile = cp !== undefined && cp.dev === item.dev && cp.ino === item.ino;
-    // Unchanged since the checkpoint (same inode, size and mtime, fully read): skip without opening it.
-    if (cp && sameFile && size === cp.size && size === cp.offset && item.mtimeMs === cp.mtimeMs) return null;
-    let startOffset = 0;
-    let state: unknown;
-    let head: string | undefined;
-    let headBytes = 0;
-    if (cp && sameFile && size >= cp.offset && (await headMatches(file.path, cp.headHash))) {
-      startOffset = cp.offset;
-      state = ledger.checkpoint(file.path)?.state;
-      head =
-        size >= HEAD_BYTES && cp.headHash.startsWith(`${HEAD_BYTES}:`)
-          ? cp.headHash
-          : await headHash(file.path, size);
-    } else {
-      if (cp) restartedFiles++;
-      if (headInWorker && size > 0) headBytes = Math.min(size, HEAD_BYTES);
-      else head = await headHash(file.path, size);
-    }
-    const checkpointAt = (offset: number, parserState: unknown): FileCheckpoint => {
-      if (head === undefined) throw new Error(`[nexus] [usage] no head hash yet for ${file.path}`);
-      return {
-        path: file.path,
-        tool: item.adapter.id,
-        dev: item.dev,
-        ino: item.ino,
-        size,
-        mtimeMs: item.mtimeMs,
-        offset,
-        headHash: head,
-        state: parserState,
-      };
-    };
-    // Written even when the file has no usage, so a warm restart skips it.
-    if (head !== undefined) pendingCheckpoints.set(file.path, checkpointAt(startOffset, state));
-    const receiveHead = (value: string): boolean => {
-      if (head !== undefined) return false;
-      head = value;
-      return true;
-    };
-    return { startOffset, state, headBytes, checkpointAt, receiveHead };
-  };
-  const fileBase = new Map<string, number>();
-  /** A batch's calls are queued: its checkpoint trails them, so any commit is consistent. */
-  const queued = (item: PlannedFile, prepared: Prepared, batch: FilePosition) => {
-    pendingCheckpoints.set(item.file.path, prepared.checkpointAt(batch.resumeOffset, batch.state));
-    progress.scannedBytes += Math.min(batch.resumeOffset, item.size) - (fileBase.get(item.file.path) ?? 0);
-    fileBase.set(item.file.path, Math.min(batch.resumeOffset, item.size));
-  };
-  const onBatch = (item: PlannedFile, prepared: Prepared, batch: FilePosition, head?: string) => {
-    if (head !== undefined) prepared.receiveHead(head);
-    queued(item, prepared, batch);
-  };
-  const onEnd = (item: PlannedFile, err?: unknown) => {
-    if (err !== undefined) {
-      failedFiles++;
-      logger.warn(
-        { code: 'NEXUS_USAGE_BACKFILL_FILE', path: item.file.path, err },
-        '[nexus] [usage] a log file could not be read during backfill; it will be retried next time',
-      );
-    }
-    progress.scannedFiles++;
-    progress.scannedBytes += item.size - (fileBase.get(item.file.path) ?? 0);
-    fileBase.delete(item.file.path);
-  };
-  const onDone = (item: PlannedFile, prepared: Prepared, head?: string) => {
-    // A file that gave no batch (emptied since it was listed) still gets its checkpoint.
-    if (head !== undefined && prepared.receiveHead(head)) {
-      pendingCheckpoints.set(item.file.path, prepared.checkpointAt(prepared.startOffset, prepared.state));
-    }
-  };
-  const begin = (item: PlannedFile, startOffset: number) => {
-    progress.scannedBytes += startOffset;
-    fileBase.set(item.file.path, startOffset);
-  };
-
-  const builtin = new Set(['claude-code', 'codex', 'openclaw']);
-  const workerCount = options.reader ? 0 : Math.max(0, options.workers ?? 0);
-  const inPool = workerCount > 0 ? planned.filter((p) => builtin.has(p.adapter.id)) : [];
-  const inThread = workerCount > 0 ? planned.filter((p) => !builtin.has(p.adapter.id)) : planned;
-
-  if (inPool.length > 0) {
-    const aborted = await runPool(inPool, workerCount, {
-      prepare: (item) => prepare(item, true),
-      begin,
-      onCalls: (calls) => unpackCalls(calls, pendingCalls),
-      onBatch,
-      onDone,
-      onEnd,
-      afterMessage: () => {
-        if (due()) flush();
-        emit();
-      },
-      skip: (item) => {
-        progress.scannedFiles++;
-        progress.scannedBytes += item.size;
-        emit();
-      },
-      ...(signal ? { signal } : {}),
-    });
-    if (aborted) {
-      flush();
-      return finish(true);
-    }
-  }
-
-  for (const item of inThread) {
-    if (signal?.aborted) {
-      flush();
-      return finish(true);
-    }
-    try {
-      const prepared = await prepare(item);
-      if (!prepared) {
-        progress.scannedFiles++;
-        progress.scannedBytes += item.size;
-        emit();
-        continue;
-      }
-      begin(item, prepared.startOffset);
-      const readOptions: ReadLogFileOptions = {
-        startOffset: prepared.startOffset,
-        usageOnly: true,
-        ...(prepared.state === undefined ? {} : { state: prepared.state }),
-        ...(options.onIssue ? { onIssue: options.onIssue } : {}),
-      };
-      for await (const batch of reader.readLogFile(item.adapter, item.file, readOptions)) {
-        for (const event of batch.events) {
-          const call = event.type === 'usage' ? callRowOf(event) : undefined;
-          if (call) pendingCalls.push(call);
-        }
-        queued(item, prepared, batch);
-        if (due()) {
-          flush();
-          emit();
-          await yieldToEventLoop();
-        }
-        if (signal?.aborted) {
-          flush();
-          return finish(true);
-        }
-      }
-      onEnd(item);
-    } catch (err) {
-      onEnd(item, err);
-    }
-    if (due()) {
-      flush();
-      await yieldToEventLoop();
-    }
-    emit();
-  }
-  flush();
-  return finish(false);
 }

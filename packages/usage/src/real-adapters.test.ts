@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import {
   appendFileSync,
   cpSync,
@@ -7,15 +8,18 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { builtinAdapters } from '@nexus/parsers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runBackfill } from './backfill.js';
 import { UsageLedger } from './ledger.js';
 import { dailyReport, sessionReport } from './reports.js';
 
+const run = promisify(execFile);
 const FIXTURE_HOME = fileURLToPath(new URL('../test/fixtures/home', import.meta.url));
 const STREAMED = '.claude/projects/-work-demo/11111111-1111-1111-1111-111111111111.jsonl';
 
@@ -133,6 +137,23 @@ describe('with the built-in adapters on real log excerpts', () => {
     expect(dailyReport(pooled, { timezone: 'UTC' })).toEqual(dailyReport(reference, { timezone: 'UTC' }));
     reference.close();
     pooled.close();
+  });
+
+  it('stops the workers it starts early for an empty ledger when no log needs reading', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'nexus-empty-'));
+    const tsx = createRequire(import.meta.url).resolve('tsx');
+    const child = fileURLToPath(new URL('../test/empty-home-child.ts', import.meta.url));
+    try {
+      // The child exits by itself only if no worker is left running.
+      const { stdout } = await run(
+        process.execPath,
+        ['--conditions=@nexus/source', '--import', tsx, child, empty],
+        { timeout: 15_000 },
+      );
+      expect(JSON.parse(stdout)).toMatchObject({ status: 'done', totalFiles: 0, aborted: false });
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 
   it('loses nothing with many files in flight across workers', async () => {
