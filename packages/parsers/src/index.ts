@@ -71,6 +71,8 @@ export {
   describeFile,
   homeDirectory,
   type LogBatch,
+  listRoot,
+  logFileAt,
   processEnvironment,
   type ReadLogFileOptions,
   readEvents,

@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { claudeCode } from './adapters/claude-code.js';
 import type { NormalizedEvent } from './contract.js';
-import { describeFile, homeDirectory, processEnvironment, readLogFile, scanRoot } from './reader.js';
+import {
+  describeFile,
+  homeDirectory,
+  listRoot,
+  logFileAt,
+  processEnvironment,
+  readLogFile,
+  scanRoot,
+} from './reader.js';
 
 let dir: string;
 beforeEach(() => {
@@ -211,7 +219,23 @@ describe('scanRoot', () => {
       `subagent -w/${SESSION}/subagents/agent-a1.jsonl`,
       'subagent -w/agent-b2.jsonl',
     ]);
+    // listRoot gives every walked file, logs or not, sorted; logFileAt classifies one as scanRoot does.
+    const everything = await listRoot({ path: root, role: 'live' }, { blockingReads: true });
+    expect(everything.map((path) => path.slice(root.length + 1))).toEqual([
+      '-other/6f1c2a9e-0000-4000-8000-000000000002.jsonl',
+      `-w/${SESSION}.jsonl`,
+      `-w/${SESSION}/subagents/agent-a1.jsonl`,
+      '-w/agent-b2.jsonl',
+      '-w/notes.txt',
+    ]);
+    expect(await listRoot({ path: root, role: 'live' })).toEqual(everything);
+    const classified = everything.flatMap((path) => {
+      const file = logFileAt(claudeCode(), { path: root, role: 'live' }, path);
+      return file ? [`${file.kind} ${file.path.slice(root.length + 1)}`] : [];
+    });
+    expect(classified).toEqual(blocking);
     // A root that does not exist yet lists nothing, either way.
+    expect(await listRoot({ path: join(dir, 'missing'), role: 'live' })).toEqual([]);
     for (const blockingReads of [true, false]) {
       const none = [];
       for await (const file of scanRoot(

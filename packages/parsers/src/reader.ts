@@ -95,16 +95,30 @@ export async function* scanRoot(
   root: AdapterRoot,
   options: ScanRootOptions = {},
 ): AsyncGenerator<LogFileRef> {
-  const files = options.blockingReads ? listFilesBlocking(root.path) : await listFiles(root.path);
-  files.sort();
-  const prefix = join(root.path, sep);
-  for (const path of files) {
-    // Plain slicing: path.relative() per file cost more than the whole folder walk.
-    const inside = path.startsWith(prefix) ? path.slice(prefix.length) : relative(root.path, path);
-    const relativePath = sep === '/' ? inside : inside.split(sep).join('/');
-    const info = adapter.classifyFile(relativePath, root);
-    if (info) yield { ...info, tool: adapter.id, path, root: root.path };
+  for (const path of await listRoot(root, options)) {
+    const file = logFileAt(adapter, root, path);
+    if (file) yield file;
   }
+}
+
+/**
+ * Every file under one root, logs or not, in sorted path order: what {@link scanRoot} classifies. A host
+ * that already knows a file (a checkpoint of it, say) can skip classifying it. A root that does not
+ * exist gives none; folders that vanish during the walk are skipped.
+ */
+export async function listRoot(root: AdapterRoot, options: ScanRootOptions = {}): Promise<string[]> {
+  const files = options.blockingReads ? listFilesBlocking(root.path) : await listFiles(root.path);
+  return files.sort();
+}
+
+/** The session log a file under `root` is, as the adapter classifies it; undefined for any other file. */
+export function logFileAt(adapter: NexusAdapter, root: AdapterRoot, path: string): LogFileRef | undefined {
+  // Plain slicing: path.relative() per file cost more than the whole folder walk.
+  const prefix = root.path.endsWith(sep) ? root.path : root.path + sep;
+  const inside = path.startsWith(prefix) ? path.slice(prefix.length) : relative(root.path, path);
+  const relativePath = sep === '/' ? inside : inside.split(sep).join('/');
+  const info = adapter.classifyFile(relativePath, root);
+  return info ? { ...info, tool: adapter.id, path, root: root.path } : undefined;
 }
 
 /** Whether the walk goes into a folder: not dependencies, not hidden folders. */

@@ -5,6 +5,8 @@ import { Worker } from 'node:worker_threads';
 import {
   type AdapterRoot,
   type LogFileRef,
+  listRoot,
+  logFileAt,
   type NexusAdapter,
   type NormalizedEvent,
   type ParseIssue,
@@ -99,6 +101,23 @@ function exactIds(path: string, st: Stats): { dev: string; ino: string } {
   }
   const big = statSync(path, { bigint: true });
   return { dev: String(big.dev), ino: String(big.ino) };
+}
+
+/** Unchanged since the checkpoint (same inode, size and mtime, fully read): skipped without opening it. */
+function isUnchanged(
+  cp: Omit<FileCheckpoint, 'state'>,
+  dev: string,
+  ino: string,
+  size: number,
+  mtimeMs: number,
+): boolean {
+  return cp.dev === dev && cp.ino === ino && size === cp.size && size === cp.offset && mtimeMs === cp.mtimeMs;
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
 }
 
 /** The parsers' own reader: the default of {@link BackfillOptions.reader}. */
@@ -372,6 +391,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
 
   async function backfillPlanned(): Promise<BackfillResult> {
     // Plan first, so progress has totals from the start.
+    const blocking = options.blockingIo === true;
     const planned: PlannedFile[] = [];
     const seen = new Set<string>();
     for (const adapter of options.adapters) {
@@ -388,22 +408,46 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
       for (const root of roots) {
         if (!options.environment.exists(root.path)) continue;
         try {
-          for await (const file of reader.scanRoot(adapter, root, {
-            blockingReads: options.blockingIo === true,
-          })) {
-            if (seen.has(file.path)) continue;
-            seen.add(file.path);
+          // The parsers' reader lists a root's files without classifying them: a file with a checkpoint
+          // is a log already, and one unchanged since then needs nothing but its stat.
+          const entries: readonly (string | LogFileRef)[] = options.reader
+            ? await collect(reader.scanRoot(adapter, root, { blockingReads: blocking }))
+            : await listRoot(root, { blockingReads: blocking });
+          for (const entry of entries) {
+            const path = typeof entry === 'string' ? entry : entry.path;
+            if (seen.has(path)) continue;
+            seen.add(path);
+            const cp = index.get(path);
+            let file = typeof entry === 'string' ? undefined : entry;
+            if (!cp) {
+              file ??= logFileAt(adapter, root, path);
+              if (!file) continue;
+            }
+            let st: Stats;
             try {
               // Synchronous: a cached inode lookup, far cheaper than a thread-pool round trip per file.
-              const st = statSync(file.path);
-              const { dev, ino } = exactIds(file.path, st);
-              // Whole milliseconds, as checkpoints have always recorded them (from BigInt stats).
-              planned.push({ adapter, file, size: st.size, dev, ino, mtimeMs: Math.trunc(st.mtimeMs) });
-              progress.totalFiles++;
-              progress.totalBytes += st.size;
+              st = statSync(path);
             } catch {
-              // Deleted between the scan and the stat: its history (if any) stays in the ledger.
+              // Deleted between the listing and the stat: its history (if any) stays in the ledger.
+              continue;
             }
+            const { dev, ino } = exactIds(path, st);
+            // Whole milliseconds, as checkpoints have always recorded them (from BigInt stats).
+            const mtimeMs = Math.trunc(st.mtimeMs);
+            progress.totalFiles++;
+            progress.totalBytes += st.size;
+            if (cp && isUnchanged(cp, dev, ino, st.size, mtimeMs)) {
+              progress.scannedFiles++;
+              progress.scannedBytes += st.size;
+              continue;
+            }
+            file ??= logFileAt(adapter, root, path);
+            if (!file) {
+              progress.totalFiles--;
+              progress.totalBytes -= st.size;
+              continue;
+            }
+            planned.push({ adapter, file, size: st.size, dev, ino, mtimeMs });
             if (signal?.aborted) return finish(true);
           }
         } catch (err) {
@@ -441,9 +485,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
       const { file, size } = item;
       const cp = index.get(file.path);
       const sameFile = cp !== undefined && cp.dev === item.dev && cp.ino === item.ino;
-      // Unchanged since the checkpoint (same inode, size and mtime, fully read): skip without opening it.
-      if (cp && sameFile && size === cp.size && size === cp.offset && item.mtimeMs === cp.mtimeMs)
-        return null;
+      if (cp && isUnchanged(cp, item.dev, item.ino, size, item.mtimeMs)) return null;
       let startOffset = 0;
       let state: unknown;
       let head: string | undefined;

@@ -108,6 +108,20 @@ describe('with the built-in adapters on real log excerpts', () => {
     ledger.close();
   });
 
+  it('counts only logs: other files under a root are neither counted nor read, cold or warm', async () => {
+    writeFileSync(join(home, '.claude/projects/-work-demo/notes.txt'), 'not a log\n');
+    writeFileSync(join(home, '.codex/sessions/README.md'), '# not a log\n');
+    const ledger = UsageLedger.open({ path: ':memory:' });
+    const cold = await backfill(ledger);
+    expect(cold).toMatchObject({ totalFiles: 4, scannedFiles: 4 });
+    expect(cold.scannedBytes).toBe(cold.totalBytes);
+    expect(ledger.checkpoints()).toHaveLength(4);
+    // Warm: the four logs are known by their checkpoints and skipped on their stat alone.
+    const warm = await backfill(ledger);
+    expect(warm).toMatchObject({ totalFiles: 4, scannedFiles: 4, totalBytes: cold.totalBytes });
+    ledger.close();
+  });
+
   it('gives the same ledger when files are parsed in worker threads', async () => {
     const reference = UsageLedger.open({ path: ':memory:' });
     await backfill(reference);
