@@ -122,6 +122,10 @@ describe('readLogFile, chunks and the shared read buffer', () => {
     expect(events.a).toEqual((await read(a, {})).events);
     expect(events.b).toEqual((await read(b, {})).events);
     expect(events.b.filter((event) => event.type === 'message')).toHaveLength(30);
+    // Consumed at the same time: no read may land in the buffer between another's read and its parse.
+    const [together, alongside] = await Promise.all([read(a, options), read(b, options)]);
+    expect(together.events).toEqual(events.a);
+    expect(alongside.events).toEqual(events.b);
   });
 });
 

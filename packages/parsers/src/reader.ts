@@ -216,7 +216,10 @@ export async function* readLogFile(
     let position = startOffset;
     for (;;) {
       if (options.signal?.aborted) return;
-      const bytesRead = await source.read(buffer, position);
+      // A blocking read is not awaited: between it and the parse of its lines no other reader may run,
+      // or it could read into the shared buffer first.
+      const read = source.read(buffer, position);
+      const bytesRead = typeof read === 'number' ? read : await read;
       if (bytesRead > 0) {
         const chunk = buffer.subarray(0, bytesRead);
         options.onRead?.(chunk, position);
@@ -249,8 +252,9 @@ let scratch: Buffer | undefined;
 
 /**
  * A read buffer shared by blocking reads: a fresh one per file was hundreds of megabytes of new pages
- * to fault in over a backfill. Safe to share because a blocking read and the parsing of its lines run
- * without a pause, and nothing keeps a view into the buffer past its batch (a held partial line is a copy).
+ * to fault in over a backfill. Safe to share, even between readers consumed at the same time, because a
+ * blocking read and the parsing of its lines run without a pause (nothing awaited between them), and
+ * nothing keeps a view into the buffer past its batch (a held partial line is a copy).
  */
 function blockingBuffer(size: number): Buffer {
   if (!scratch || scratch.length < size)
