@@ -408,19 +408,21 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
       for (const root of roots) {
         if (!options.environment.exists(root.path)) continue;
         try {
-          // The parsers' reader lists a root's files without classifying them: a file with a checkpoint
-          // is a log already, and one unchanged since then needs nothing but its stat.
+          // The parsers' reader lists a root's files without classifying them: a file this adapter has a
+          // checkpoint of is one of its logs already, and one unchanged since then needs only its stat.
           const entries: readonly (string | LogFileRef)[] = options.reader
             ? await collect(reader.scanRoot(adapter, root, { blockingReads: blocking }))
             : await listRoot(root, { blockingReads: blocking });
           for (const entry of entries) {
+            if (signal?.aborted) return finish(true);
             const path = typeof entry === 'string' ? entry : entry.path;
             if (seen.has(path)) continue;
-            seen.add(path);
-            const cp = index.get(path);
+            const known = index.get(path);
+            const cp = known?.tool === adapter.id ? known : undefined;
             let file = typeof entry === 'string' ? undefined : entry;
             if (!cp) {
               file ??= logFileAt(adapter, root, path);
+              // Not this adapter's log: another adapter whose roots hold it too may still take it.
               if (!file) continue;
             }
             let st: Stats;
@@ -434,21 +436,20 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
             const { dev, ino } = exactIds(path, st);
             // Whole milliseconds, as checkpoints have always recorded them (from BigInt stats).
             const mtimeMs = Math.trunc(st.mtimeMs);
-            progress.totalFiles++;
-            progress.totalBytes += st.size;
             if (cp && isUnchanged(cp, dev, ino, st.size, mtimeMs)) {
+              seen.add(path);
+              progress.totalFiles++;
+              progress.totalBytes += st.size;
               progress.scannedFiles++;
               progress.scannedBytes += st.size;
               continue;
             }
             file ??= logFileAt(adapter, root, path);
-            if (!file) {
-              progress.totalFiles--;
-              progress.totalBytes -= st.size;
-              continue;
-            }
+            if (!file) continue;
+            seen.add(path);
+            progress.totalFiles++;
+            progress.totalBytes += st.size;
             planned.push({ adapter, file, size: st.size, dev, ino, mtimeMs });
-            if (signal?.aborted) return finish(true);
           }
         } catch (err) {
           logger.warn(

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { builtinAdapters } from '@nexus/parsers';
+import { builtinAdapters, claudeCode, type NexusAdapter } from '@nexus/parsers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runBackfill } from './backfill.js';
 import { UsageLedger } from './ledger.js';
@@ -120,6 +120,37 @@ describe('with the built-in adapters on real log excerpts', () => {
     const warm = await backfill(ledger);
     expect(warm).toMatchObject({ totalFiles: 4, scannedFiles: 4, totalBytes: cold.totalBytes });
     ledger.close();
+  });
+
+  it("keeps a log first listed under another adapter's root that does not take it (regression: overlapping roots)", async () => {
+    const claude = claudeCode({ configDirs: [join(home, '.claude')] });
+    // Its root holds Claude Code's, and it takes none of the files in it.
+    const blind: NexusAdapter = {
+      ...claudeCode(),
+      id: 'blind',
+      resolveRoots: () => [{ path: join(home, '.claude'), role: 'live' }],
+      classifyFile: () => undefined,
+    };
+    const environment = { env: { HOME: home }, homeDir: home, exists: existsSync };
+    for (const adapters of [
+      [claude, blind],
+      [blind, claude],
+    ]) {
+      const ledger = UsageLedger.open({ path: ':memory:' });
+      const result = await runBackfill({ ledger, adapters, environment });
+      expect(result.totalFiles, adapters.map((a) => a.id).join()).toBe(2);
+      expect(ledger.checkpoints().map((c) => c.tool)).toEqual(['claude-code', 'claude-code']);
+      // Grown since its checkpoint: still read, whichever adapter lists it first.
+      const lines = readFileSync(join(home, STREAMED), 'utf8').split('\n').filter(Boolean);
+      appendFileSync(
+        join(home, STREAMED),
+        `${lines.at(-1)!.replaceAll('"id":"msg_', `"id":"msg_${adapters[0]!.id}`)}\n`,
+      );
+      await runBackfill({ ledger, adapters: [blind, claude], environment });
+      const streamed = ledger.checkpoints().find((c) => c.path === join(home, STREAMED))!;
+      expect(streamed.offset).toBe(readFileSync(join(home, STREAMED)).length);
+      ledger.close();
+    }
   });
 
   it('gives the same ledger when files are parsed in worker threads', async () => {
