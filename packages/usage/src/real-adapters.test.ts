@@ -129,7 +129,7 @@ describe('with the built-in adapters on real log excerpts', () => {
       ...claudeCode(),
       id: 'blind',
       resolveRoots: () => [{ path: join(home, '.claude'), role: 'live' }],
-      classifyFile: () => undefined,
+      classifyFile: () => null,
     };
     const environment = { env: { HOME: home }, homeDir: home, exists: existsSync };
     for (const adapters of [
