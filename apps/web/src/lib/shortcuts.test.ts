@@ -37,6 +37,19 @@ describe('ShortcutReader', () => {
     expect(press('u')).toBeUndefined();
   });
 
+  it('times a sequence by when the keys were pressed, not by when a busy page reads them', () => {
+    const clock = { now: 0 };
+    const shortcuts = new ShortcutReader(() => clock.now);
+    expect(shortcuts.read({ key: 'g', editable: false, modified: false, at: 1000 })).toBeUndefined();
+    // The page was busy for longer than the window before it read the second key.
+    clock.now = 1000 + SEQUENCE_TIMEOUT_MS * 3;
+    expect(shortcuts.read({ key: 'u', editable: false, modified: false, at: 1200 })).toBe('go-usage');
+    shortcuts.read({ key: 'g', editable: false, modified: false, at: 5000 });
+    expect(
+      shortcuts.read({ key: 'w', editable: false, modified: false, at: 5000 + SEQUENCE_TIMEOUT_MS + 1 }),
+    ).toBeUndefined();
+  });
+
   it('a key that breaks a sequence still counts on its own', () => {
     const { press } = reader();
     press('g');

@@ -20,6 +20,11 @@ export interface KeyInput {
   editable: boolean;
   /** Ctrl, Meta or Alt was held: the browser's or the OS's shortcut, not ours. */
   modified: boolean;
+  /**
+   * When the key was pressed (`KeyboardEvent.timeStamp`), so the sequence window measures the user, not
+   * how late a busy page handles the key. Default: the reader's clock at the time of reading.
+   */
+  at?: number;
 }
 
 /** Reads keys one at a time and reports the shortcut they complete, if any. */
@@ -31,12 +36,12 @@ export class ShortcutReader {
     this.#now = now;
   }
 
-  read({ key, editable, modified }: KeyInput): ShortcutAction | undefined {
+  read({ key, editable, modified, at }: KeyInput): ShortcutAction | undefined {
     if (editable || modified) {
       this.#pending = undefined;
       return undefined;
     }
-    const now = this.#now();
+    const now = at ?? this.#now();
     const pending = this.#pending;
     this.#pending = undefined;
     if (pending && now - pending.at <= SEQUENCE_TIMEOUT_MS) {
