@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { builtinAdapters, type LogFileRef, type NexusAdapter, readLogFile } from '@nexus/parsers';
-import { type CallRow, callRowOf, mergeCallRows } from './call-row.js';
+import { addMerged, appendCalls, type CallRow } from './call-row.js';
 import { headDigest, headHashBlocking } from './file-head.js';
 import { type PackedCalls, packCalls } from './packed-calls.js';
 
@@ -88,15 +88,10 @@ async function run(task: WorkerTask): Promise<string | undefined> {
         }
       : {}),
   })) {
-    for (const event of batch.events) {
-      if (event.type !== 'usage') continue;
-      const call = callRowOf(event);
-      if (!call) continue;
-      // Streamed responses repeat a call's key on consecutive lines: merged here, each crosses once.
-      const key = `${call.tool}\0${call.dedupKey}`;
-      const previous = calls.get(key);
-      calls.set(key, previous ? mergeCallRows(previous, call) : call);
-    }
+    // Streamed responses repeat a call's key on consecutive lines: merged here, each crosses once.
+    const read: CallRow[] = [];
+    appendCalls(batch.events, read);
+    for (const call of read) addMerged(calls, call);
     note(task.taskId, {
       resumeOffset: batch.resumeOffset,
       state: batch.state,

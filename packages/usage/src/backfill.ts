@@ -16,7 +16,7 @@ import {
 } from '@nexus/parsers';
 import type { BackfillProgress } from '@nexus/protocol';
 import type { WorkerReply, WorkerTask } from './backfill-worker.js';
-import { type CallRow, callRowOf } from './call-row.js';
+import { appendCalls, type CallRow } from './call-row.js';
 import { silentLogger, type UsageLogger } from './errors.js';
 import { HEAD_BYTES, headHash, headMatches } from './file-head.js';
 import type { FileCheckpoint, UsageLedger } from './ledger.js';
@@ -615,10 +615,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
           ...(options.onIssue ? { onIssue: options.onIssue } : {}),
         };
         for await (const batch of reader.readLogFile(item.adapter, item.file, readOptions)) {
-          for (const event of batch.events) {
-            const call = event.type === 'usage' ? callRowOf(event) : undefined;
-            if (call) pendingCalls.push(call);
-          }
+          appendCalls(batch.events, pendingCalls);
           queued(item, prepared, batch);
           if (due()) {
             flush();

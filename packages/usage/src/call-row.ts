@@ -1,4 +1,4 @@
-import type { UsageEvent } from '@nexus/parsers';
+import type { NormalizedEvent, UsageEvent } from '@nexus/parsers';
 
 function count(value: number | undefined): number {
   return typeof value === 'number' && value > 0 && Number.isFinite(value) ? Math.trunc(value) : 0;
@@ -89,4 +89,23 @@ export function improves(stored: CallRow, next: CallRow): boolean {
     next.reasoning > stored.reasoning ||
     (next.costLog !== null && next.costLog > (stored.costLog ?? -1))
   );
+}
+
+/** Appends the calls the usage events among `events` describe; returns how many usage events made none. */
+export function appendCalls(events: readonly NormalizedEvent[], into: CallRow[]): number {
+  let rejected = 0;
+  for (const event of events) {
+    if (event.type !== 'usage') continue;
+    const call = callRowOf(event);
+    if (call) into.push(call);
+    else rejected++;
+  }
+  return rejected;
+}
+
+/** Adds a call to `calls` by (tool, dedupKey), merged with the sighting of the same call already there. */
+export function addMerged(calls: Map<string, CallRow>, call: CallRow): void {
+  const key = `${call.tool}\0${call.dedupKey}`;
+  const previous = calls.get(key);
+  calls.set(key, previous ? mergeCallRows(previous, call) : call);
 }

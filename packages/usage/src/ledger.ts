@@ -10,7 +10,7 @@ import {
   rebuildAggregates,
   type StoredCall,
 } from './aggregate-deltas.js';
-import { type CallRow, callRowOf, improves, mergeCallRows } from './call-row.js';
+import { addMerged, appendCalls, type CallRow, improves, mergeCallRows } from './call-row.js';
 import { costOfCall, roundUsd } from './cost.js';
 import { NexusUsageError } from './errors.js';
 import { bundledPricing, type PricingTable } from './pricing.js';
@@ -438,11 +438,7 @@ export class UsageLedger {
       // Streamed responses repeat a key on consecutive lines: merge them here, so SQLite sees each
       // key once per batch.
       const merged = new Map<string, CallRow>();
-      for (const row of calls) {
-        const id = `${row.tool}\0${row.dedupKey}`;
-        const prev = merged.get(id);
-        merged.set(id, prev ? mergeCallRows(prev, row) : row);
-      }
+      for (const row of calls) addMerged(merged, row);
       const deltas = new AggregateDeltas(
         this.#changeListeners.size > 0 ? { added: [], removed: [] } : undefined,
       );
@@ -643,14 +639,11 @@ export class UsageLedger {
     checkpoint?: FileCheckpoint | readonly FileCheckpoint[],
   ): IngestResult {
     const calls: CallRow[] = [];
-    for (const event of events) {
-      const row = callRowOf(event);
-      if (row) calls.push(row);
-    }
+    const rejected = appendCalls(events, calls);
     return this.ingestCalls(
       calls,
       checkpoint === undefined ? [] : Array.isArray(checkpoint) ? checkpoint : [checkpoint as FileCheckpoint],
-      events.length - calls.length,
+      rejected,
     );
   }
 
