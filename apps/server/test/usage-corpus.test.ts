@@ -9,6 +9,8 @@ import type { UsagePeriodReport } from '@nexus/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+// The same CLI as tsc built it, before scripts/bundle-cli.mjs made main.js out of it.
+const UNBUNDLED_CLI = fileURLToPath(new URL('../dist/cli/nexus.js', import.meta.url));
 
 describe('nexus usage daily --json on a generated home (built CLI)', () => {
   let dir: string;
@@ -53,4 +55,20 @@ describe('nexus usage daily --json on a generated home (built CLI)', () => {
       expect(report.totals.totalTokens).toBe(truth.rows.reduce((sum, row) => sum + row.totalTokens, 0));
     },
   );
+
+  // Regression: the bundle rewrites each module's import.meta.url to its file in dist; a module that
+  // looked next to the bundle instead would miss the pricing snapshot (costs) or the worker script.
+  it('prints the same report bundled and unbundled, from a fresh state directory each', async () => {
+    const run = async (cli: string, state: string) =>
+      (
+        await promisify(execFile)(process.execPath, [cli, 'usage', 'daily', '--json', '--timezone', 'UTC'], {
+          env: { ...env, NEXUS_STATE_DIR: join(dir, state) },
+          timeout: 120_000,
+          maxBuffer: 16 * 1024 * 1024,
+        })
+      ).stdout;
+    const bundled = await run(CLI, 'state-bundled');
+    expect(JSON.parse(bundled).totals.costUsd).toBeGreaterThan(0);
+    expect(await run(UNBUNDLED_CLI, 'state-unbundled')).toBe(bundled);
+  });
 });

@@ -1,7 +1,7 @@
 import { type Stats, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import {
   type AdapterRoot,
   type LogFileRef,
@@ -19,7 +19,7 @@ import type { WorkerReply, WorkerTask } from './backfill-worker.js';
 import { appendCalls, type CallRow } from './call-row.js';
 import { silentLogger, type UsageLogger } from './errors.js';
 import { HEAD_BYTES, headHash, headMatches } from './file-head.js';
-import type { FileCheckpoint, UsageLedger } from './ledger.js';
+import { checkpointStamp, type FileCheckpoint, type UsageLedger } from './ledger.js';
 import { type PackedCalls, unpackCalls } from './packed-calls.js';
 
 /** One batch from the reader: events of complete lines, and where to resume after them. */
@@ -103,15 +103,12 @@ function exactIds(path: string, st: Stats): { dev: string; ino: string } {
   return { dev: String(big.dev), ino: String(big.ino) };
 }
 
-/** Unchanged since the checkpoint (same inode, size and mtime, fully read): skipped without opening it. */
-function isUnchanged(
-  cp: Omit<FileCheckpoint, 'state'>,
-  dev: string,
-  ino: string,
-  size: number,
-  mtimeMs: number,
-): boolean {
-  return cp.dev === dev && cp.ino === ino && size === cp.size && size === cp.offset && mtimeMs === cp.mtimeMs;
+/**
+ * The stamp a checkpoint has when `tool` read the file as `stat` sees it now to its end: a file whose
+ * checkpoint has this stamp (same inode, size and mtime, fully read) is skipped without opening it.
+ */
+function readToEndStamp(tool: string, dev: string, ino: string, size: number, mtimeMs: number): string {
+  return checkpointStamp({ tool, dev, ino, size, mtimeMs, offset: size });
 }
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
@@ -172,6 +169,8 @@ interface PoolHooks {
 }
 
 function spawnWorker(): Worker {
+  // Loaded on first use: a caught-up ledger starts no thread, and `nexus usage` pays for every module.
+  const { Worker } = process.getBuiltinModule('node:worker_threads');
   if (import.meta.url.endsWith('.ts')) {
     // Running from TypeScript sources (tests): register tsx in the worker, then load the source.
     const tsxPackage = createRequire(import.meta.url).resolve('tsx/package.json');
@@ -378,10 +377,10 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
   emit(true);
 
   const workerCount = options.reader ? 0 : Math.max(0, options.workers ?? 0);
-  const index = ledger.checkpointIndex();
+  const stamps = ledger.checkpointStamps();
   // A ledger that has read no file yet reads them all: its workers load their modules while this thread
   // lists the folders, instead of after.
-  const spare = workerCount > 0 && index.size === 0 ? Array.from({ length: workerCount }, spawnSpare) : [];
+  const spare = workerCount > 0 && stamps.size === 0 ? Array.from({ length: workerCount }, spawnSpare) : [];
   try {
     return await backfillPlanned();
   } finally {
@@ -405,6 +404,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
         );
         continue;
       }
+      const toolPrefix = `${adapter.id}\n`;
       for (const root of roots) {
         if (!options.environment.exists(root.path)) continue;
         try {
@@ -417,10 +417,11 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
             if (signal?.aborted) return finish(true);
             const path = typeof entry === 'string' ? entry : entry.path;
             if (seen.has(path)) continue;
-            const known = index.get(path);
-            const cp = known?.tool === adapter.id ? known : undefined;
+            const stamp = stamps.get(path);
+            // A checkpoint this adapter wrote: the file is one of its logs already.
+            const mine = stamp?.startsWith(toolPrefix) === true;
             let file = typeof entry === 'string' ? undefined : entry;
-            if (!cp) {
+            if (!mine) {
               file ??= logFileAt(adapter, root, path);
               // Not this adapter's log: another adapter whose roots hold it too may still take it.
               if (!file) continue;
@@ -436,7 +437,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
             const { dev, ino } = exactIds(path, st);
             // Whole milliseconds, as checkpoints have always recorded them (from BigInt stats).
             const mtimeMs = Math.trunc(st.mtimeMs);
-            if (cp && isUnchanged(cp, dev, ino, st.size, mtimeMs)) {
+            if (mine && stamp === readToEndStamp(adapter.id, dev, ino, st.size, mtimeMs)) {
               seen.add(path);
               progress.totalFiles++;
               progress.totalBytes += st.size;
@@ -484,16 +485,17 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
     // thread-pool round trips per file on this thread were a tenth of a cold backfill's time here.
     const prepare = async (item: PlannedFile, headInWorker = false): Promise<Prepared | null> => {
       const { file, size } = item;
-      const cp = index.get(file.path);
+      const cp = stamps.has(file.path) ? ledger.checkpoint(file.path) : undefined;
       const sameFile = cp !== undefined && cp.dev === item.dev && cp.ino === item.ino;
-      if (cp && isUnchanged(cp, item.dev, item.ino, size, item.mtimeMs)) return null;
+      if (cp && checkpointStamp(cp) === readToEndStamp(cp.tool, item.dev, item.ino, size, item.mtimeMs))
+        return null;
       let startOffset = 0;
       let state: unknown;
       let head: string | undefined;
       let headBytes = 0;
       if (cp && sameFile && size >= cp.offset && (await headMatches(file.path, cp.headHash))) {
         startOffset = cp.offset;
-        state = ledger.checkpoint(file.path)?.state;
+        state = cp.state;
         head =
           size >= HEAD_BYTES && cp.headHash.startsWith(`${HEAD_BYTES}:`)
             ? cp.headHash

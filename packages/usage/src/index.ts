@@ -46,6 +46,7 @@ export {
 } from './errors.js';
 export { type FormatTableOptions, formatProgressBar, formatReportTable } from './format.js';
 export {
+  checkpointStamp,
   type FileCheckpoint,
   type IngestResult,
   LEDGER_FILE,

@@ -1,5 +1,4 @@
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
 import type { UsageLedger } from './ledger.js';
 
 /** Options of {@link startWalCheckpointer}. */
@@ -53,6 +52,8 @@ export function startWalCheckpointer(
   options: WalCheckpointerOptions = {},
 ): WalCheckpointer {
   if (ledger.path === ':memory:' || ledger.path === '') return { close: async () => {} };
+  // Loaded here, not at the top: only a server starts this thread, and every `nexus usage` loads this module.
+  const { Worker } = process.getBuiltinModule('node:worker_threads');
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: {

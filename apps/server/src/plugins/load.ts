@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { register } from 'node:module';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { ADAPTER_API_VERSION, type NexusAdapter } from '@nexus/parsers';
 import type { PluginErrorCode } from './codes.js';
 import { type GuardState, guardAdapter, type PluginFault } from './guard.js';
@@ -232,6 +232,8 @@ function probe(file: string, options: unknown, timeoutMs: number): Promise<void>
       const adapter = typeof exported === 'function' ? await exported(workerData.options) : exported;
       parentPort.postMessage({ ok: true, apiVersion: adapter && adapter.apiVersion, id: adapter && adapter.id });
     }).catch((error) => parentPort.postMessage({ ok: false, error: String(error && error.message || error) }));`;
+  // Loaded on first use: plugins shipped with Nexus are not probed, and `nexus usage` loads this module.
+  const { Worker } = process.getBuiltinModule('node:worker_threads');
   return new Promise<void>((resolvePromise, reject) => {
     let worker: Worker;
     try {

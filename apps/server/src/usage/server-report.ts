@@ -1,6 +1,4 @@
 import { parseArgs } from 'node:util';
-import { probeHealth } from '../cli/daemon.js';
-import { getLocalJson } from '../cli/local-json.js';
 import { logRootsKey, runningDaemon } from '../cli/pid-file.js';
 import { resolveStatePaths } from '../state-dir.js';
 import { USAGE_OPTIONS } from './usage-options.js';
@@ -44,6 +42,12 @@ export async function reportFromRunningServer(
   const daemon = runningDaemon(resolveStatePaths(io.env as NodeJS.ProcessEnv).pidFile);
   // A server started for other logs (another HOME or agent folder) has not read this command's logs.
   if (!daemon || daemon.logRoots !== logRootsKey(io.env)) return undefined;
+  // Loaded only when a server is recorded: Node's HTTP client and child processes cost the command
+  // without a server (the usual case on a laptop) about ten milliseconds to load.
+  const [{ probeHealth }, { getLocalJson }] = await Promise.all([
+    import('../cli/daemon.js'),
+    import('../cli/local-json.js'),
+  ]);
   const health = await probeHealth(daemon, undefined);
   if (!health.ok || health.body?.backfill?.status !== 'done') return undefined;
   const query = new URLSearchParams({
