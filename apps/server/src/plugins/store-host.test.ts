@@ -6,7 +6,7 @@ import type { FileCheckpoint } from '@nexus/usage';
 import Database from 'better-sqlite3';
 import openclawSqlite, { AGENT_SCHEMA } from 'nexus-adapter-openclaw-sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createStoreHost, storeCheckpointKey } from './store-host.js';
+import { catchUpStores, createStoreHost, storeCheckpointKey } from './store-host.js';
 
 let home: string;
 beforeEach(() => {
@@ -52,6 +52,32 @@ const reply = (id: string, input: number) => ({
 });
 
 describe('store host', () => {
+  it('catchUpStores with blocking folder listings (as `nexus usage` runs it) reads the same usage', async () => {
+    database('main', [['s1', 0, reply('a', 10)]]);
+    database('second', [['s2', 0, reply('b', 7)]]);
+    const read = async (blockingReads: boolean) => {
+      const usage: Array<[string, number]> = [];
+      const count = await catchUpStores({
+        adapters: [openclawSqlite()],
+        environment: processEnvironment({ HOME: home }, home),
+        ledger: { checkpoint: () => undefined },
+        ingestUsage: (events) =>
+          usage.push(...events.map((e): [string, number] => [e.dedupKey, e.inputTokens])),
+        blockingReads,
+      });
+      return { count, usage: usage.sort() };
+    };
+    const expected = {
+      count: 2,
+      usage: [
+        ['openclaw:s1:a', 10],
+        ['openclaw:s2:b', 7],
+      ],
+    };
+    expect(await read(true)).toEqual(expected);
+    expect(await read(false)).toEqual(expected);
+  });
+
   it('reads every store, saves cursors with the usage, and keeps going past a store it cannot open', async () => {
     const good = database('main', [
       ['s1', 0, reply('a', 10)],

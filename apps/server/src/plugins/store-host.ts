@@ -8,6 +8,7 @@ import {
   type NormalizedEvent,
   type ParseIssue,
   type RootEnvironment,
+  type ScanRootOptions,
   type StoreReader,
   scanRoot,
   type UsageEvent,
@@ -43,6 +44,8 @@ export interface StoreHostOptions {
   readonly watch?: boolean;
   /** Ask stores which sessions are live. Default true (`nexus usage` only needs the usage). */
   readonly liveness?: boolean;
+  /** Look for stores with blocking folder listings (a command-line tool's own thread). Default false. */
+  readonly blockingReads?: boolean;
   readonly now?: () => number;
 }
 
@@ -85,6 +88,7 @@ function identity(path: string): { dev: string; ino: string } {
 export async function findStores(
   adapters: readonly NexusAdapter[],
   environment: RootEnvironment,
+  scan: ScanRootOptions = {},
 ): Promise<Array<{ adapter: NexusAdapter; path: string; root: string }>> {
   const found: Array<{ adapter: NexusAdapter; path: string; root: string }> = [];
   for (const adapter of adapters) {
@@ -106,7 +110,7 @@ export async function findStores(
     };
     for (const root of roots) {
       if (root.role !== 'live' || !environment.exists(root.path)) continue;
-      for await (const file of scanRoot(finder, root))
+      for await (const file of scanRoot(finder, root, scan))
         found.push({ adapter, path: file.path, root: root.path });
     }
   }
@@ -237,7 +241,9 @@ export function createStoreHost(options: StoreHostOptions): StoreHost {
   };
 
   const discover = async () => {
-    for (const found of await findStores(options.adapters, options.environment)) {
+    for (const found of await findStores(options.adapters, options.environment, {
+      blockingReads: options.blockingReads === true,
+    })) {
       if (stores.has(found.path)) continue;
       stores.set(found.path, { ...found, key: storeCheckpointKey(found.path), live: new Map() });
       watchFolder(found.path);
@@ -305,7 +311,7 @@ export function createStoreHost(options: StoreHostOptions): StoreHost {
 export async function catchUpStores(
   options: Pick<
     StoreHostOptions,
-    'adapters' | 'environment' | 'ledger' | 'ingestUsage' | 'logger' | 'onIssue'
+    'adapters' | 'environment' | 'ledger' | 'ingestUsage' | 'logger' | 'onIssue' | 'blockingReads'
   >,
 ): Promise<number> {
   const host = createStoreHost({ ...options, watch: false, liveness: false });

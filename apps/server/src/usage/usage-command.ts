@@ -127,7 +127,8 @@ export async function runUsageCommand(
   let ledger: UsageLedger | undefined;
   try {
     const pricing = await loadPricing({ stateDir, offline, env: io.env, logger, timeoutMs: 5000 });
-    ledger = UsageLedger.open({ stateDir, pricing });
+    // Mapped reads: the catch-up and the report read most of the ledger once, a page per system call otherwise.
+    ledger = UsageLedger.open({ stateDir, pricing, mmapBytes: 1024 * 1024 * 1024 });
     const adapters =
       hooks.adapters ??
       (
@@ -169,6 +170,7 @@ export async function runUsageCommand(
       ledger,
       ingestUsage: (events, checkpoint) => caughtUp.ingest(events, checkpoint),
       logger,
+      blockingReads: true,
     });
     const report = REPORTS[kind](ledger, options);
     if (values.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
