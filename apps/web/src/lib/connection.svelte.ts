@@ -1,5 +1,5 @@
 import type { ServerFrame } from '@nexus/protocol';
-import { applyFrame, createWallState, reconnectDelay } from './wall-state';
+import { applyFrame, createWallState, reconnectDelay, resumeQuery } from './wall-state';
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting';
 
@@ -31,9 +31,7 @@ class Connection {
   }
 
   #url(): string {
-    const base = `${location.origin.replace(/^http/, 'ws')}/ws`;
-    const { bootId, lastSeq } = this.wall;
-    return bootId ? `${base}?lastSeq=${lastSeq}&bootId=${encodeURIComponent(bootId)}` : base;
+    return `${location.origin.replace(/^http/, 'ws')}/ws${resumeQuery(this.wall)}`;
   }
 
   #connect(): void {
@@ -62,6 +60,7 @@ class Connection {
     if (frame.type === 'hello' && this.wall.bootId && frame.bootId !== this.wall.bootId) {
       // A restarted server numbers its frames afresh; its init replaces everything we hold.
       this.wall.lastSeq = 0;
+      this.wall.synced = false;
     }
     const outcome = applyFrame(this.wall, frame);
     if (outcome === 'gap')

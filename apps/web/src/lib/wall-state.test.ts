@@ -1,6 +1,13 @@
 import type { ServerFrame } from '@nexus/protocol';
 import { describe, expect, it } from 'vitest';
-import { applyFrame, createWallState, MAX_CARD_MESSAGES, reconnectDelay, sortedSessions } from './wall-state';
+import {
+  applyFrame,
+  createWallState,
+  MAX_CARD_MESSAGES,
+  reconnectDelay,
+  resumeQuery,
+  sortedSessions,
+} from './wall-state';
 
 const usage = {
   scope: 'all_history' as const,
@@ -82,6 +89,37 @@ describe('applyFrame', () => {
       sessions: [session('old', '2026-11-24T09:00:00Z'), session('new', '2026-11-24T11:00:00Z')],
     } as ServerFrame);
     expect(sortedSessions(state).map((s) => s.sessionId)).toEqual(['new', 'old']);
+  });
+});
+
+describe('resumeQuery', () => {
+  const hello = (seq: number): ServerFrame => ({
+    type: 'hello',
+    seq,
+    protocolVersion: 1,
+    serverVersion: '0.1.0',
+    serverTime: '2026-11-24T10:00:00.000Z',
+    bootId: 'boot/1',
+  });
+
+  // Regression (dashboard e2e under CI load): the connection was cut after `hello` and before `init`; the
+  // reconnect asked to resume after seq 0 and the server replayed its frame log, which does not announce
+  // the sessions found before it: the wall stayed empty.
+  it('asks for init, not a resume, when the connection was cut between hello and init', () => {
+    const state = createWallState();
+    expect(resumeQuery(state)).toBe('');
+    applyFrame(state, hello(7));
+    expect(state.bootId).toBe('boot/1');
+    expect(resumeQuery(state)).toBe('');
+  });
+
+  it('resumes after the newest frame applied once an init was', () => {
+    const state = createWallState();
+    applyFrame(state, hello(7));
+    applyFrame(state, init(7));
+    expect(resumeQuery(state)).toBe('?lastSeq=7&bootId=boot%2F1');
+    applyFrame(state, message(8, 'x'));
+    expect(resumeQuery(state)).toBe('?lastSeq=8&bootId=boot%2F1');
   });
 });
 

@@ -21,6 +21,8 @@ export interface WallState {
   /** seq of the newest frame applied. */
   lastSeq: number;
   bootId: string | undefined;
+  /** An `init` was applied: the wall holds the server's state as of `lastSeq`, a point to resume from. */
+  synced: boolean;
 }
 
 export function createWallState(): WallState {
@@ -31,7 +33,19 @@ export function createWallState(): WallState {
     limits: undefined,
     lastSeq: 0,
     bootId: undefined,
+    synced: false,
   };
+}
+
+/**
+ * The query string of a reconnect: resume after `lastSeq` when the wall holds a state of this server run,
+ * else nothing (the server then sends `init`). A connection cut between `hello` and `init` knows the
+ * server's bootId but holds no state: resuming "after seq 0" would replay the frame log, which does not
+ * announce sessions that existed before it, and leave the wall without them.
+ */
+export function resumeQuery(state: WallState): string {
+  if (!state.synced || !state.bootId) return '';
+  return `?lastSeq=${state.lastSeq}&bootId=${encodeURIComponent(state.bootId)}`;
 }
 
 /** What the connection should do after a frame. */
@@ -58,6 +72,7 @@ export function applyFrame(state: WallState, frame: ServerFrame): FrameOutcome {
     state.watchedRoots = frame.watchedRoots;
     state.limits = frame.limits;
     state.lastSeq = frame.seq;
+    state.synced = true;
     return 'applied';
   }
   if (frame.type === 'error') return 'applied';
