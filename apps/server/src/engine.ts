@@ -9,6 +9,7 @@ import {
 import type { BackfillProgress, SessionDetailResponse, UnsequencedFrame } from '@nexus/protocol';
 import { SessionRegistry } from '@nexus/sessions';
 import {
+  backfillWorkerCount,
   LiveTotals,
   loadPricing,
   runBackfill,
@@ -115,7 +116,7 @@ export async function createEngineRuntime(options: EngineOptions): Promise<Engin
           environment,
           signal: stop.signal,
           // Parsing history in a worker keeps the live path's latency low while the backfill runs.
-          workers: 1,
+          workers: Math.max(1, backfillWorkerCount()),
           logger: usageLogger(logger),
           onProgress: (progress) => {
             backfill = progress;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { BackfillProgress } from '@nexus/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fakeAdapter, fakeReader, line, type ReaderStats } from '../test/fake-adapter.js';
-import { runBackfill } from './backfill.js';
+import { backfillWorkerCount, runBackfill } from './backfill.js';
 import { UsageLedger } from './ledger.js';
 
 let dir: string;
@@ -178,5 +178,11 @@ describe('runBackfill', () => {
     expect(result).toMatchObject({ status: 'done', failedFiles: 1, scannedFiles: 2 });
     expect(warnings).toEqual(['NEXUS_USAGE_BACKFILL_FILE']);
     expect(total()).toBe(30);
+  });
+});
+
+describe('backfillWorkerCount', () => {
+  it('parses in the committing thread on one core, in one worker on two, in two from three cores up', () => {
+    expect([1, 2, 3, 4, 16].map((cores) => backfillWorkerCount(cores))).toEqual([0, 1, 2, 2, 2]);
   });
 });

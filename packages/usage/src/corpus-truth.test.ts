@@ -12,7 +12,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackfill } from './backfill.js';
 import { UsageLedger } from './ledger.js';
-import { dailyReport } from './reports.js';
+import { dailyReport, sessionReport } from './reports.js';
 
 function reportRows(ledger: UsageLedger, timezone: string): CorpusTruthRow[] {
   const report = dailyReport(ledger, { timezone });
@@ -25,6 +25,13 @@ describe('ledger against a generated corpus and its ground truth', () => {
   let home: string;
   let truth: CorpusTruth;
   let ledgerPath: string;
+  const backfill = (ledger: UsageLedger, workers: number) =>
+    runBackfill({
+      ledger,
+      workers,
+      adapters: builtinAdapters(),
+      environment: { env: { HOME: home }, homeDir: home, exists: existsSync },
+    });
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'nexus-usage-truth-'));
@@ -32,12 +39,7 @@ describe('ledger against a generated corpus and its ground truth', () => {
     ledgerPath = join(dir, 'ledger.sqlite');
     truth = generateCorpus(home, { seed: 4242, targetBytes: 3_000_000, startDate: '2026-10-28', days: 10 });
     const ledger = UsageLedger.open({ path: ledgerPath });
-    const result = await runBackfill({
-      ledger,
-      workers: 0,
-      adapters: builtinAdapters(),
-      environment: { env: { HOME: home }, homeDir: home, exists: existsSync },
-    });
+    const result = await backfill(ledger, 0);
     expect(result).toMatchObject({ status: 'done', failedFiles: 0 });
     expect(result.scannedFiles).toBe(result.totalFiles);
     ledger.close();
@@ -57,15 +59,26 @@ describe('ledger against a generated corpus and its ground truth', () => {
     },
   );
 
+  // What backfillWorkerCount gives a machine of three cores or more: files spread over two threads, whose
+  // calls reach the ledger interleaved.
+  it('two worker threads fill a fresh ledger with the same rows as one thread', async () => {
+    const ledger = UsageLedger.open({ path: join(dir, 'two-workers.sqlite') });
+    const reference = UsageLedger.open({ path: ledgerPath });
+    try {
+      const result = await backfill(ledger, 2);
+      expect(result).toMatchObject({ status: 'done', failedFiles: 0 });
+      expect(reportRows(ledger, 'UTC')).toEqual(truth.rows);
+      expect(sessionReport(ledger)).toEqual(sessionReport(reference));
+    } finally {
+      ledger.close();
+      reference.close();
+    }
+  }, 120_000);
+
   it('a warm restart re-reads no file and reports the same', async () => {
     const ledger = UsageLedger.open({ path: ledgerPath });
     try {
-      const result = await runBackfill({
-        ledger,
-        workers: 0,
-        adapters: builtinAdapters(),
-        environment: { env: { HOME: home }, homeDir: home, exists: existsSync },
-      });
+      const result = await backfill(ledger, 0);
       expect(result).toMatchObject({ status: 'done', failedFiles: 0, restartedFiles: 0 });
       expect(reportRows(ledger, 'UTC')).toEqual(truth.rows);
     } finally {

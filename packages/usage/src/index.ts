@@ -8,6 +8,7 @@ export {
   type BackfillOptions,
   type BackfillReader,
   type BackfillResult,
+  backfillWorkerCount,
   type LogBatch,
   parsersReader,
   type ReadLogFileOptions,

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { builtinAdapters, homeDirectory } from '@nexus/parsers';
 import type { UsageBlock, UsageBlocksReport } from '@nexus/protocol';
 import {
   BLOCK_DURATION_HOURS,
   type BlocksReportOptions,
+  backfillWorkerCount,
   blocksReport,
   COST_MODES,
   type CostMode,
@@ -207,7 +207,7 @@ export async function runBlocksCommand(
       adapters: hooks.adapters ?? builtinAdapters(),
       environment: { env: io.env, homeDir: homeDirectory(io.env), exists: existsSync },
       logger,
-      workers: availableParallelism() > 1 ? 1 : 0,
+      workers: backfillWorkerCount(),
       // A command may block its own thread: folders listed with blocking calls, several times faster.
       blockingIo: true,
       ...(hooks.reader ? { reader: hooks.reader } : {}),

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { homeDirectory, type NexusAdapter } from '@nexus/parsers';
 import {
   type BackfillReader,
+  backfillWorkerCount,
   COST_MODES,
   type CostMode,
   checkReportOptions,
@@ -147,8 +147,8 @@ export async function runUsageCommand(
       adapters,
       environment: { env: io.env, homeDir: homeDirectory(io.env), exists: existsSync },
       logger,
-      // One parsing thread beside this one: the ledger commits while the next files are parsed.
-      workers: availableParallelism() > 1 ? 1 : 0,
+      // Parsing threads beside this one: the ledger commits while the next files are parsed.
+      workers: backfillWorkerCount(),
       // A command may block its own thread: folders listed with blocking calls, several times faster.
       blockingIo: true,
       ...(hooks.reader ? { reader: hooks.reader } : {}),
