@@ -8,7 +8,8 @@
 // addon, fastify, pino and its worker transports), and @nexus/parsers, imported at run time as before. Workspace packages and
 // what they import are bundled. Each bundled module keeps its own `import.meta.url` (rewritten to its file
 // in dist), so what a module finds next to itself (the pricing snapshot, worker scripts, the web build,
-// package.json) is found where tsc put it.
+// package.json) is found where tsc put it. So the bundle holds this build's copy of the workspace code while
+// worker threads and plugins load the packages' dist: build them together (turbo's `^build`, ./nexus).
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,10 +26,6 @@ const external = [
   // bundled one beside theirs (parsers is a plain package: no file next to it is looked up).
   '@nexus/parsers',
 ].flatMap((name) => [name, `${name}/*`]);
-
-for (const name of await readdir(outdir)) {
-  if (/^chunk-[A-Z0-9]+\.js$/.test(name)) await rm(join(outdir, name));
-}
 
 /** Files built by tsc in this repository (not under node_modules): their `import.meta.url` is kept. */
 const ownDist = /[\\/](apps|packages|plugins)[\\/][^\\/]+[\\/]dist[\\/].*\.js$/;
@@ -49,7 +46,7 @@ const keepImportMetaUrl = {
   },
 };
 
-await build({
+const result = await build({
   entryPoints: { main: join(outdir, 'nexus.js') },
   outdir,
   chunkNames: 'chunk-[hash]',
@@ -60,5 +57,13 @@ await build({
   target: 'node20',
   external,
   plugins: [keepImportMetaUrl],
+  metafile: true,
   logLevel: 'warning',
 });
+
+// Chunks of earlier builds, removed only now: a failed build leaves the previous main.js working.
+const written = new Set(Object.keys(result.metafile.outputs).map((path) => join(server, path)));
+for (const name of await readdir(outdir)) {
+  const path = join(outdir, name);
+  if (/^chunk-[A-Z0-9]+\.js$/.test(name) && !written.has(path)) await rm(path);
+}
