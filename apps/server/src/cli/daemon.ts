@@ -74,7 +74,13 @@ export interface HealthProbe {
   readonly body?: {
     version?: string;
     uptimeMs?: number;
-    backfill?: { status: string; scannedFiles: number; totalFiles: number };
+    backfill?: {
+      status: string;
+      scannedFiles: number;
+      totalFiles: number;
+      scannedBytes?: number;
+      totalBytes?: number;
+    };
   };
   readonly error?: string;
 }

@@ -67,7 +67,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
         const { runBlocksCommand } = await import('../limits/blocks-command.js');
         return runBlocksCommand(rest.slice(1), { ...io, cwd: process.cwd() });
       }
-      // The running server answers at once when it has read all history; otherwise catch up here.
+      // The running server answers (once it has read all history); without one, catch up here.
       const { reportFromRunningServer } = await import('../usage/server-report.js');
       const served = await reportFromRunningServer(rest, io);
       if (served !== undefined) return served;

@@ -27,19 +27,24 @@ let stateDir: string;
 let server: Server;
 let requests: string[];
 let backfillStatus: string;
+/** Health answers to give before falling back to `backfillStatus` (a backfill in progress, say). */
+let healthScript: object[];
 let reportStatus: number;
 
 beforeEach(async () => {
   stateDir = mkdtempSync(join(tmpdir(), 'nexus-server-report-'));
   requests = [];
   backfillStatus = 'done';
+  healthScript = [];
   reportStatus = 200;
   // Stands in for `nexus start`'s server: the two routes this path reads, on loopback.
   server = createServer((req, res) => {
     requests.push(req.url ?? '');
     res.setHeader('content-type', 'application/json');
     if (req.url === '/api/health') {
-      res.end(JSON.stringify({ status: 'ok', backfill: { status: backfillStatus } }));
+      const backfill = healthScript.shift() ?? { status: backfillStatus };
+      if ('unreachable' in backfill) return req.socket.destroy();
+      res.end(JSON.stringify({ status: 'ok', backfill }));
     } else if (req.url?.startsWith('/api/usage/')) {
       res.statusCode = reportStatus;
       res.end(
@@ -134,9 +139,46 @@ describe('nexus usage answered by the running server', () => {
     expect(run.out()).toBe('');
   });
 
-  it('leaves the command to run locally while the server still reads history, when it fails, and for --config or --help', async () => {
+  const reading = (scannedFiles: number) => ({
+    status: 'running',
+    scannedFiles,
+    totalFiles: 10,
+    scannedBytes: scannedFiles * 1_048_576,
+    totalBytes: 10 * 1_048_576,
+  });
+
+  it('waits while the server reads history, then prints its report', async () => {
+    healthScript = [reading(2), reading(5), reading(9)];
+    const run = io();
+    expect(await reportFromRunningServer(['daily', '--json'], run.io, { pollMs: 5 })).toBe(0);
+    expect(run.out()).toBe(`${JSON.stringify(REPORT, null, 2)}\n`);
+    expect(requests.filter((url) => url === '/api/health')).toHaveLength(4);
+    expect(run.err()).toBe('[nexus] [usage] waiting for the running server to finish reading history…\n');
+  });
+
+  it('shows the progress bar on a terminal while it waits, and clears it', async () => {
+    healthScript = [reading(5)];
+    const run = io();
+    Object.assign(run.io.stderr, { isTTY: true });
+    expect(await reportFromRunningServer(['daily', '--json'], run.io, { pollMs: 5 })).toBe(0);
+    expect(run.err()).toContain('  50%  5/10 files  5.0/10.0 MB');
+    expect(run.err().endsWith('\r\x1b[2K')).toBe(true);
+  });
+
+  it('catches up here when the waited-for server stops answering or its backfill stalls', async () => {
+    healthScript = [reading(1), { unreachable: true }];
+    expect(await reportFromRunningServer(['daily', '--json'], io().io, { pollMs: 5 })).toBeUndefined();
     backfillStatus = 'running';
-    expect(await reportFromRunningServer(['daily', '--json'], io().io)).toBeUndefined();
+    healthScript = [reading(3)];
+    const stalled = io();
+    expect(
+      await reportFromRunningServer(['daily', '--json'], stalled.io, { pollMs: 5, stallMs: 40 }),
+    ).toBeUndefined();
+    expect(stalled.err()).toContain('made no progress for 0 s; catching up here');
+    expect(requests.filter((url) => url.startsWith('/api/usage/'))).toHaveLength(0);
+  });
+
+  it('leaves the command to run locally when the server fails, and for --config or --help', async () => {
     backfillStatus = 'done';
     reportStatus = 500;
     expect(await reportFromRunningServer(['daily', '--json'], io().io)).toBeUndefined();

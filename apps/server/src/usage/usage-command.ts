@@ -40,9 +40,9 @@ export interface UsageCommandHooks {
 export const USAGE_HELP = `Usage: nexus usage <daily|monthly|session> [options]
 
 Token usage and USD cost of every agent on this machine, over all history. When \`nexus start\` runs the
-server for this state directory ($NEXUS_STATE_DIR, else ~/.nexus) and it has read all history, the
-server answers (it keeps the ledger current). Otherwise the ledger is caught up with the logs first, so
-this works whether or not the server runs.
+server for this state directory ($NEXUS_STATE_DIR, else ~/.nexus), the server answers (it keeps the
+ledger current); while it is still reading history the command waits for it, showing its progress.
+Otherwise the ledger is caught up with the logs first, so this works whether or not the server runs.
 
 Options:
   --json               Print the report as JSON (the same contract as GET /api/usage/*)
