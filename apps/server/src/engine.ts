@@ -49,6 +49,11 @@ export interface Engine {
   readonly runtime: ServerRuntime;
   /** Routes the engine adds to the server (usage reports…). */
   readonly plugins: ReadonlyArray<(app: FastifyInstance) => Promise<void> | void>;
+  /**
+   * The first discovery of live sessions is done and their files read once. The engine is usable before:
+   * sessions found later reach clients as `session_init` frames.
+   */
+  readonly discovered: Promise<void>;
 }
 
 function usageLogger(logger: Logger): UsageLogger {
@@ -184,7 +189,14 @@ export async function createEngineRuntime(options: EngineOptions): Promise<Engin
       ),
     onWarning: (message) => logger.warn(message),
   });
-  await monitor.start();
+  // Not awaited: the first discovery stats every log under the roots, and while a cold backfill holds this
+  // thread it took seconds (5.2 s for 4,000 files), in which the server did not listen and the dashboard
+  // could not show the backfill's progress.
+  const discovered = monitor
+    .start()
+    .catch((error: unknown) =>
+      logger.error({ err: error }, '[nexus] [monitors] discovering live sessions failed'),
+    );
   // Transcripts kept in databases (OpenClaw's SQLite store) are read by their adapters, not tailed: usage
   // with the store's cursor into the ledger, live sessions (as the database reports them) to the registry.
   const stores = createStoreHost({
@@ -253,6 +265,7 @@ export async function createEngineRuntime(options: EngineOptions): Promise<Engin
       if (usageFlush) clearTimeout(usageFlush);
       flushUsage();
       await monitor.close();
+      await discovered;
       // Closing first stops a catch-up still running at its next batch, rather than waiting for it to end.
       await stores.close();
       await storesStarted;
@@ -265,6 +278,7 @@ export async function createEngineRuntime(options: EngineOptions): Promise<Engin
   };
   return {
     runtime,
+    discovered: discovered.then(() => undefined),
     plugins: [
       async (app) => {
         await app.register(usageRoutes, { ledger });

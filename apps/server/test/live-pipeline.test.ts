@@ -52,15 +52,21 @@ afterEach(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-async function start() {
-  engine = await createEngineRuntime({
+/** An engine over `home` with no history backfill; `openLogFiles` stands in for the process lister. */
+const startEngine = (openLogFiles: () => Promise<Set<string>> = async () => new Set()) =>
+  createEngineRuntime({
     env: { HOME: home },
     stateDir: join(home, '.nexus'),
     logger: silentLogger,
     offline: true,
     backfill: false,
-    processLister: { openLogFiles: async () => new Set() },
+    processLister: { openLogFiles },
   });
+
+async function start() {
+  engine = await startEngine();
+  // The exact frames below start from an init that holds the sessions of the first discovery.
+  await engine.discovered;
   const nexus = await createApp({
     options: testOptions(),
     runtime: engine.runtime,
@@ -236,4 +242,36 @@ describe('live pipeline: files → monitor → registry → WebSocket', () => {
     for (const frame of frames)
       expect(validateServerFrame(frame), JSON.stringify(frame).slice(0, 200)).toMatchObject({ ok: true });
   }, 30_000);
+
+  // Regression: createEngineRuntime awaited the monitor's first discovery, which stats every log under the
+  // roots; during a cold backfill that took seconds, and the server listened (and showed the backfill's
+  // progress) only after it.
+  it('returns before the first discovery of live sessions ends, and announces what it finds then', async () => {
+    write(CLAUDE, claudeUser('u1', 'hello'));
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    engine = await startEngine(() => gate.then(() => new Set<string>()));
+    const running = engine;
+    close = async () => {
+      release();
+      await running.runtime.close();
+    };
+    let discovered = false;
+    void running.discovered.then(() => {
+      discovered = true;
+    });
+    const frames: Array<{ type: string }> = [];
+    running.runtime.subscribe((frame) => frames.push(frame));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(discovered).toBe(false);
+    expect(running.runtime.snapshot().sessions).toEqual([]);
+    release();
+    await running.discovered;
+    expect(running.runtime.snapshot().sessions.map((session) => session.sessionId)).toEqual([
+      'claude-code:ae4a77f8-aedd-4bc1-888f-c94edc91af04',
+    ]);
+    expect(frames.map((frame) => frame.type)).toContain('session_init');
+  });
 });

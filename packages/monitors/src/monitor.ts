@@ -164,6 +164,8 @@ export function createMonitor(options: MonitorOptions): Monitor {
   };
 
   const follow = (entry: RootEntry, file: LogFileRef): void => {
+    // A discovery still running when the monitor closes finds files it must not open any more.
+    if (closed) return;
     if (!readers.has(file.path)) {
       readers.set(
         file.path,
@@ -251,6 +253,8 @@ export function createMonitor(options: MonitorOptions): Monitor {
         });
       }
       await scan();
+      // Closed during the first discovery (a server stopped while starting): no timers to leak.
+      if (closed) return;
       timer = setInterval(() => void scan(), options.scanIntervalMs ?? 15_000);
       timer.unref();
       const pollMs = options.pollLiveMs ?? 1000;
