@@ -107,11 +107,14 @@ const sentAt = new Map();
 const timeline = process.env.BENCH_TIMELINE ? [] : undefined;
 const latencies = [];
 let duplicates = 0;
-let sessionsOnWall = 0;
+// The wall as a dashboard builds it: init, then sessions the server's discovery announces after it.
+const wall = new Set();
 const socket = new WebSocket(`ws://127.0.0.1:${port}/ws`);
 socket.on('message', (data) => {
   const frame = JSON.parse(data.toString());
-  if (frame.type === 'init') sessionsOnWall = frame.sessions.length;
+  if (frame.type === 'init') for (const session of frame.sessions) wall.add(session.sessionId);
+  if (frame.type === 'session_init') wall.add(frame.sessionId);
+  if (frame.type === 'session_remove') wall.delete(frame.sessionId);
   if (frame.type !== 'message_add') return;
   const key = frame.message.content;
   const sent = sentAt.get(key);
@@ -126,6 +129,7 @@ socket.on('message', (data) => {
 });
 await new Promise((resolve) => socket.once('open', resolve));
 await sleep(1000);
+const sessionsOnWall = wall.size;
 
 // This process writes and reads at once: its own event-loop stalls (GC, the writer's ticks) add to the
 // latencies it measures, so they are reported next to them.
