@@ -69,16 +69,22 @@ export class CodexLimits {
   }
 }
 
+/** Codex's longest rate-limit window (the weekly one): a report older than this describes no current window. */
+const LONGEST_WINDOW_MS = 7 * 24 * 3_600_000;
+
 /**
  * Find the newest `rate_limits` in Codex's history at startup: rollout files newest first (by
  * modification time), stopping at the first file last written before the newest report found, since
- * nothing in it can be newer. Only `token_count` lines are decoded.
+ * nothing in it can be newer, or before the longest window (a week before `now`). Only `token_count`
+ * lines are decoded. (Without that bound, a history whose logs carry no `rate_limits`, as Codex's before
+ * mid-2025, was read whole at every server start.)
  */
 export async function loadCodexLimits(
   adapter: NexusAdapter,
   environment: RootEnvironment,
   store: CodexLimits,
   signal?: AbortSignal,
+  now: number = Date.now(),
 ): Promise<{ filesRead: number }> {
   const files: { file: LogFileRef; mtimeMs: number }[] = [];
   for (const root of adapter.resolveRoots(environment)) {
@@ -95,7 +101,8 @@ export async function loadCodexLimits(
   let filesRead = 0;
   for (const { file, mtimeMs } of files) {
     const newest = store.newest();
-    if (signal?.aborted || (newest !== undefined && mtimeMs < newest)) break;
+    if (signal?.aborted || (newest !== undefined && mtimeMs < newest) || mtimeMs < now - LONGEST_WINDOW_MS)
+      break;
     filesRead++;
     try {
       for await (const batch of readLogFile(adapter, file, {

@@ -128,7 +128,13 @@ export function startLimits(options: StartLimitsOptions): Limits {
   const codexAdapter = options.adapters.find((adapter) => adapter.id === 'codex');
   const ready =
     codexAdapter && options.scanCodexHistory !== false
-      ? loadCodexLimits(codexAdapter, options.environment, codex, stop.signal).then(
+      ? loadCodexLimits(
+          codexAdapter,
+          options.environment,
+          codex,
+          stop.signal,
+          options.clock?.now() ?? Date.now(),
+        ).then(
           ({ filesRead }) => {
             logger.debug({ filesRead }, '[nexus] [limits] Codex rate limits read from history');
             service.changed();
