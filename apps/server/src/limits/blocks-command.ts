@@ -1,29 +1,27 @@
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { builtinAdapters, homeDirectory } from '@nexus/parsers';
 import type { UsageBlock, UsageBlocksReport } from '@nexus/protocol';
 import {
   BLOCK_DURATION_HOURS,
   type BlocksReportOptions,
-  backfillWorkerCount,
   blocksReport,
   COST_MODES,
   type CostMode,
   checkReportOptions,
-  loadPricing,
-  NexusUsageError,
-  resolveStateDir,
-  runBackfill,
-  UsageLedger,
-  type UsageLogger,
+  type UsageLedger,
 } from '@nexus/usage';
-import type { UsageCommandHooks, UsageCommandIo } from '../usage/usage-command.js';
+import {
+  openCaughtUpLedger,
+  reportCommandFailure,
+  type UsageCommandHooks,
+  type UsageCommandIo,
+} from '../usage/usage-command.js';
 
 export const BLOCKS_HELP = `Usage: nexus usage blocks [options]
 
 Usage in 5-hour blocks, as ccusage cuts them: a block starts at its first call (floored to the hour,
 UTC) and spans 5 hours; a silence longer than 5 hours starts a new one. The active block shows its
-burn rate and where it ends if the rate holds. The ledger is caught up with the logs first.
+burn rate and where it ends if the rate holds. The ledger is caught up with the logs first (plugins and
+session stores included, as for the other reports).
 
 Options:
   --json                 Print the report as JSON (the contract of GET /api/usage/blocks)
@@ -190,37 +188,16 @@ export async function runBlocksCommand(
     io.stderr.write(`${(err as Error).message}\n`);
     return 2;
   }
-  const logger: UsageLogger = {
-    warn: (details, message) => {
-      const code = typeof details.code === 'string' ? ` (${details.code})` : '';
-      io.stderr.write(`${message}${code}\n`);
-    },
-  };
-  const stateDir = resolveStateDir(io.env);
-  const offline = values.offline === true || io.env.NEXUS_OFFLINE === '1';
   let ledger: UsageLedger | undefined;
   try {
-    const pricing = await loadPricing({ stateDir, offline, env: io.env, logger, timeoutMs: 5000 });
-    ledger = UsageLedger.open({ stateDir, pricing });
-    await runBackfill({
-      ledger,
-      adapters: hooks.adapters ?? builtinAdapters(),
-      environment: { env: io.env, homeDir: homeDirectory(io.env), exists: existsSync },
-      logger,
-      workers: backfillWorkerCount(),
-      // A command may block its own thread: folders listed with blocking calls, several times faster.
-      blockingIo: true,
-      ...(hooks.reader ? { reader: hooks.reader } : {}),
-    });
+    ledger = await openCaughtUpLedger(io, hooks, { offline: values.offline === true });
     const report = blocksReport(ledger, options);
     io.stdout.write(
       values.json ? `${JSON.stringify(report, null, 2)}\n` : formatBlocksTable(report, now, values.timezone),
     );
     return 0;
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    io.stderr.write(`${message.startsWith('[nexus]') ? message : `[nexus] [usage] ${message}`}\n`);
-    return err instanceof NexusUsageError && err.code === 'NEXUS_USAGE_BAD_OPTION' ? 2 : 1;
+    return reportCommandFailure(io, err);
   } finally {
     ledger?.close();
   }

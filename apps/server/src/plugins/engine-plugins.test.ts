@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { collectFrames, openSocket, silentLogger, testOptions } from '../../test/helpers.js';
 import { createApp } from '../app.js';
 import { createEngineRuntime, type Engine } from '../engine.js';
+import { runBlocksCommand } from '../limits/blocks-command.js';
 import { runUsageCommand } from '../usage/usage-command.js';
 import { loadHostAdapters } from './host.js';
 
@@ -160,6 +161,22 @@ describe('plugins in the running Nexus', () => {
     expect(report.rows.map((row) => [row.sessionId, row.totalTokens, row.costUsd])).toEqual([
       [`pi:${session}`, 1500, 0.0081],
     ]);
+
+    // `nexus usage blocks` catches a fresh ledger up with the same adapters (it read the built-in ones only).
+    let out = '';
+    const code = await runBlocksCommand(['--tool', 'pi', '--json', '--offline'], {
+      stdout: { write: (chunk: string) => (out += chunk) } as unknown as NodeJS.WritableStream,
+      stderr: { write: () => true } as unknown as NodeJS.WritableStream,
+      env: {
+        HOME: home,
+        NEXUS_STATE_DIR: join(home, '.nexus-blocks'),
+        NEXUS_CONFIG: join(home, '.nexus/nexus.config.json'),
+      },
+      cwd: home,
+    });
+    expect(code).toBe(0);
+    const blocks = (JSON.parse(out) as { blocks: Array<{ isGap: boolean; totalTokens: number }> }).blocks;
+    expect(blocks.filter((block) => !block.isGap).map((block) => block.totalTokens)).toEqual([1500]);
   });
 
   it("OpenClaw's SQLite store: a live session from the database is on the wall, rows appended by OpenClaw arrive, usage is counted once", async () => {

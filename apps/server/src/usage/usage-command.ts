@@ -121,14 +121,47 @@ export async function runUsageCommand(
     throw err;
   }
 
-  const logger = stderrLogger(io);
-  const stateDir = resolveStateDir(io.env);
-  const offline = values.offline === true || io.env.NEXUS_OFFLINE === '1';
   let ledger: UsageLedger | undefined;
   try {
-    const pricing = await loadPricing({ stateDir, offline, env: io.env, logger, timeoutMs: 5000 });
-    // Mapped reads: the catch-up and the report read most of the ledger once, a page per system call otherwise.
-    ledger = UsageLedger.open({ stateDir, pricing, mmapBytes: 1024 * 1024 * 1024 });
+    ledger = await openCaughtUpLedger(io, hooks, {
+      offline: values.offline === true,
+      ...(values.config ? { configPath: values.config } : {}),
+    });
+    const report = REPORTS[kind](ledger, options);
+    if (values.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else io.stdout.write(formatReportTable(report, { color: isTty(io.stdout) && !io.env.NO_COLOR }));
+    return 0;
+  } catch (err) {
+    return reportCommandFailure(io, err);
+  } finally {
+    ledger?.close();
+  }
+}
+
+/** Print a command's failure on stderr; the exit code: 2 for a bad option, else 1. */
+export function reportCommandFailure(io: UsageCommandIo, err: unknown): number {
+  const message = err instanceof Error ? err.message : String(err);
+  io.stderr.write(`${message.startsWith('[nexus]') ? message : `[nexus] [usage] ${message}`}\n`);
+  return err instanceof NexusUsageError && err.code === 'NEXUS_USAGE_BAD_OPTION' ? 2 : 1;
+}
+
+/**
+ * The ledger of this state directory, caught up with every adapter's logs — plugins (see `nexus
+ * adapters`) and session stores included — with a progress bar on stderr when it is a terminal. What
+ * every `nexus usage` report reads when no server answers; the caller closes it.
+ */
+export async function openCaughtUpLedger(
+  io: UsageCommandIo,
+  hooks: UsageCommandHooks,
+  options: { readonly offline: boolean; readonly configPath?: string },
+): Promise<UsageLedger> {
+  const logger = stderrLogger(io);
+  const stateDir = resolveStateDir(io.env);
+  const offline = options.offline || io.env.NEXUS_OFFLINE === '1';
+  const pricing = await loadPricing({ stateDir, offline, env: io.env, logger, timeoutMs: 5000 });
+  // Mapped reads: the catch-up and the report read most of the ledger once, a page per system call otherwise.
+  const ledger = UsageLedger.open({ stateDir, pricing, mmapBytes: 1024 * 1024 * 1024 });
+  try {
     const adapters =
       hooks.adapters ??
       (
@@ -136,23 +169,23 @@ export async function runUsageCommand(
           await import('../plugins/host.js')
         ).loadHostAdapters({
           stateDir,
-          configPath: values.config ?? (io.env.NEXUS_CONFIG || undefined),
+          configPath: options.configPath ?? (io.env.NEXUS_CONFIG || undefined),
           // Plugins that loaded are not worth a line here; problems are.
           logger: { info: () => {}, warn: logger.warn },
         })
       ).adapters;
-    const showBar = isTty(io.stderr);
+    const environment = { env: io.env, homeDir: homeDirectory(io.env), exists: existsSync };
     await runBackfill({
       ledger,
       adapters,
-      environment: { env: io.env, homeDir: homeDirectory(io.env), exists: existsSync },
+      environment,
       logger,
       // Parsing threads beside this one: the ledger commits while the next files are parsed.
       workers: backfillWorkerCount(),
       // A command may block its own thread: folders listed with blocking calls, several times faster.
       blockingIo: true,
       ...(hooks.reader ? { reader: hooks.reader } : {}),
-      ...(showBar
+      ...(isTty(io.stderr)
         ? {
             onProgress: (p) => {
               if (p.status === 'running') io.stderr.write(`\r${formatProgressBar(p)}`);
@@ -163,25 +196,18 @@ export async function runUsageCommand(
     });
     // Transcripts kept in databases (OpenClaw's SQLite store) are caught up from their saved cursors.
     const { catchUpStores } = await import('../plugins/store-host.js');
-    const caughtUp = ledger;
     await catchUpStores({
       adapters,
-      environment: { env: io.env, homeDir: homeDirectory(io.env), exists: existsSync },
+      environment,
       ledger,
-      ingestUsage: (events, checkpoint) => caughtUp.ingest(events, checkpoint),
+      ingestUsage: (events, checkpoint) => ledger.ingest(events, checkpoint),
       logger,
       blockingReads: true,
     });
-    const report = REPORTS[kind](ledger, options);
-    if (values.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    else io.stdout.write(formatReportTable(report, { color: isTty(io.stdout) && !io.env.NO_COLOR }));
-    return 0;
+    return ledger;
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    io.stderr.write(`${message.startsWith('[nexus]') ? message : `[nexus] [usage] ${message}`}\n`);
-    return err instanceof NexusUsageError && err.code === 'NEXUS_USAGE_BAD_OPTION' ? 2 : 1;
-  } finally {
-    ledger?.close();
+    ledger.close();
+    throw err;
   }
 }
 
