@@ -9,6 +9,7 @@ import {
   checkReportOptions,
   type UsageLedger,
 } from '@nexus/usage';
+import { askRunningServer } from '../usage/server-report.js';
 import {
   openCaughtUpLedger,
   reportCommandFailure,
@@ -20,8 +21,9 @@ export const BLOCKS_HELP = `Usage: nexus usage blocks [options]
 
 Usage in 5-hour blocks, as ccusage cuts them: a block starts at its first call (floored to the hour,
 UTC) and spans 5 hours; a silence longer than 5 hours starts a new one. The active block shows its
-burn rate and where it ends if the rate holds. The ledger is caught up with the logs first (plugins and
-session stores included, as for the other reports).
+burn rate and where it ends if the rate holds. As for the other reports, the server \`nexus start\` runs
+answers when there is one (waiting while it reads history); otherwise the ledger is caught up with the
+logs first, plugins and session stores included.
 
 Options:
   --json                 Print the report as JSON (the contract of GET /api/usage/blocks)
@@ -188,6 +190,30 @@ export async function runBlocksCommand(
     io.stderr.write(`${(err as Error).message}\n`);
     return 2;
   }
+
+  // The server `nexus start` runs answers when it reads the same logs: it keeps the ledger current.
+  if (!hooks.adapters && !hooks.reader) {
+    const query = new URLSearchParams();
+    if (values.tool !== undefined) query.set('tool', values.tool);
+    for (const key of ['since', 'until', 'mode'] as const) {
+      const value = values[key];
+      if (value !== undefined) query.set(key, value);
+    }
+    if (values.active) query.set('active', 'true');
+    if (values['session-length'] !== undefined) query.set('sessionLength', String(hours));
+    const answer = await askRunningServer(io, 'blocks', query, values.timezone);
+    if (answer === 2) return 2;
+    if (answer) {
+      const report = answer.body as UsageBlocksReport;
+      io.stdout.write(
+        values.json
+          ? `${JSON.stringify(report, null, 2)}\n`
+          : formatBlocksTable(report, now, values.timezone),
+      );
+      return 0;
+    }
+  }
+
   let ledger: UsageLedger | undefined;
   try {
     ledger = await openCaughtUpLedger(io, hooks, { offline: values.offline === true });

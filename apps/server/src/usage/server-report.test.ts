@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { logRootsKey, writePidRecord } from '../cli/pid-file.js';
+import { runBlocksCommand } from '../limits/blocks-command.js';
 import { reportFromRunningServer } from './server-report.js';
 
 const REPORT = {
@@ -197,6 +198,25 @@ describe('nexus usage answered by the running server', () => {
     ).toBeUndefined();
     expect(requests).toEqual([]);
     expect(await reportFromRunningServer(['daily', '--json'], io().io)).toBe(0);
+  });
+
+  it('answers `nexus usage blocks` too, with its options, and passes on a refusal', async () => {
+    const run = io();
+    const blocksIo = { ...run.io, cwd: stateDir };
+    expect(
+      await runBlocksCommand(
+        ['--json', '--tool', 'all', '--active', '--session-length', '3', '--timezone', 'UTC'],
+        blocksIo,
+      ),
+    ).toBe(0);
+    expect(run.out()).toBe(`${JSON.stringify(REPORT, null, 2)}\n`);
+    expect(requests.at(-1)).toBe('/api/usage/blocks?timezone=UTC&tool=all&active=true&sessionLength=3');
+    reportStatus = 400;
+    const refused = io();
+    expect(
+      await runBlocksCommand(['--json', '--since', '2026-01-01'], { ...refused.io, cwd: stateDir }),
+    ).toBe(2);
+    expect(refused.err()).toBe('[nexus] [usage] bad --since\n');
   });
 
   it('leaves the command to run locally when no server runs for this state directory', async () => {

@@ -77,6 +77,52 @@ async function waitForServerBackfill(
 }
 
 /**
+ * GET `/api/usage/<route>?<query>` from the server `nexus start` runs for this state directory, once it
+ * has read all history (waiting while it reads, see {@link waitForServerBackfill}), with this process's
+ * time zone unless `timezone` is given: the server's default zone could be another process's. Returns
+ * the answer (status 200), the exit code 2 after printing the server's refusal of an option (400), or
+ * `undefined` when the command must run locally (no server, one reading other logs, or any failure).
+ */
+export async function askRunningServer(
+  io: ServerReportIo,
+  route: string,
+  query: URLSearchParams,
+  timezone: string | undefined,
+  wait: BackfillWait = {},
+): Promise<{ readonly body: unknown } | 2 | undefined> {
+  const daemon = runningDaemon(resolveStatePaths(io.env as NodeJS.ProcessEnv).pidFile);
+  // A server started for other logs (another HOME or agent folder) has not read this command's logs.
+  if (!daemon || daemon.logRoots !== logRootsKey(io.env)) return undefined;
+  // Loaded only when a server is recorded: Node's HTTP client and child processes cost the command
+  // without a server (the usual case on a laptop) about ten milliseconds to load.
+  const [{ probeHealth }, { getLocalJson }] = await Promise.all([
+    import('../cli/daemon.js'),
+    import('../cli/local-json.js'),
+  ]);
+  const health = await probeHealth(daemon, undefined);
+  if (!health.ok) return undefined;
+  if (
+    health.body?.backfill?.status !== 'done' &&
+    !(await waitForServerBackfill(daemon, health, io, probeHealth, wait))
+  )
+    return undefined;
+  const params = new URLSearchParams({
+    timezone: timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
+  });
+  for (const [key, value] of query) params.set(key, value);
+  const answer = await getLocalJson(`${daemon.url}/api/usage/${route}?${params}`, {
+    timeoutMs: REQUEST_TIMEOUT_MS,
+  });
+  if ('error' in answer) return undefined;
+  if (answer.status === 400) {
+    const message = (answer.body as { message?: unknown }).message;
+    io.stderr.write(`${typeof message === 'string' ? message : '[nexus] [usage] bad option'}\n`);
+    return 2;
+  }
+  return answer.status === 200 ? { body: answer.body } : undefined;
+}
+
+/**
  * `nexus usage daily|monthly|session` answered by the server `nexus start` runs for this state directory,
  * once it has read all history (a server still reading it is waited for, with its progress): it keeps the
  * ledger current, so there is nothing to catch up, and this process loads neither the ledger nor the
@@ -101,40 +147,13 @@ export async function reportFromRunningServer(
   const { values, positionals } = parsed;
   const route = positionals.length === 1 ? ROUTES[positionals[0] as string] : undefined;
   if (!route || values.help || values.config !== undefined) return undefined;
-  const daemon = runningDaemon(resolveStatePaths(io.env as NodeJS.ProcessEnv).pidFile);
-  // A server started for other logs (another HOME or agent folder) has not read this command's logs.
-  if (!daemon || daemon.logRoots !== logRootsKey(io.env)) return undefined;
-  // Loaded only when a server is recorded: Node's HTTP client and child processes cost the command
-  // without a server (the usual case on a laptop) about ten milliseconds to load.
-  const [{ probeHealth }, { getLocalJson }] = await Promise.all([
-    import('../cli/daemon.js'),
-    import('../cli/local-json.js'),
-  ]);
-  const health = await probeHealth(daemon, undefined);
-  if (!health.ok) return undefined;
-  if (
-    health.body?.backfill?.status !== 'done' &&
-    !(await waitForServerBackfill(daemon, health, io, probeHealth, wait))
-  )
-    return undefined;
-  const query = new URLSearchParams({
-    // The server's default zone could be another process's: ask for this one's.
-    timezone: values.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
-  });
+  const query = new URLSearchParams();
   for (const key of ['since', 'until', 'tool', 'mode'] as const) {
     const value = values[key];
     if (value !== undefined) query.set(key, value);
   }
-  const answer = await getLocalJson(`${daemon.url}/api/usage/${route}?${query}`, {
-    timeoutMs: REQUEST_TIMEOUT_MS,
-  });
-  if ('error' in answer) return undefined;
-  if (answer.status === 400) {
-    const message = (answer.body as { message?: unknown }).message;
-    io.stderr.write(`${typeof message === 'string' ? message : '[nexus] [usage] bad option'}\n`);
-    return 2;
-  }
-  if (answer.status !== 200) return undefined;
+  const answer = await askRunningServer(io, route, query, values.timezone, wait);
+  if (typeof answer !== 'object') return answer;
   if (values.json) {
     io.stdout.write(`${JSON.stringify(answer.body, null, 2)}\n`);
   } else {
