@@ -36,6 +36,12 @@ export interface MonitorOptions {
   /** Discovery period. Default 15 s (DESIGN §4). */
   readonly scanIntervalMs?: number;
   /**
+   * Every how many periodic discoveries walk the roots and stat every log. The others reuse the last
+   * walk's logs, with the modification times the watcher reported since (lock files are read every
+   * time). Default 4: a walk a minute. Without a watcher every discovery walks.
+   */
+  readonly walkEvery?: number;
+  /**
    * Live files are also checked this often, in case a file-system event was coalesced away (rapid
    * appends can raise one event for several writes). Default 1 s; 0 turns it off.
    */
@@ -124,6 +130,8 @@ export function createMonitor(options: MonitorOptions): Monitor {
   };
   let rootWatcher: RootWatcher | undefined;
   let scanning: Promise<void> | undefined;
+  /** What the last walk found per adapter: its logs (kept current by watcher events and reads) and lock files. */
+  const walked = new Map<string, { logs: Map<string, LiveCandidate>; locks: string[] }>();
 
   const classify = (path: string): { entry: RootEntry; file: LogFileRef } | undefined => {
     for (const entry of roots) {
@@ -141,6 +149,12 @@ export function createMonitor(options: MonitorOptions): Monitor {
     try {
       const batch = await reader.read({ verify });
       if (batch) {
+        const before = sizes.get(path);
+        // Grown: written just now, for discoveries that reuse the last walk (the watcher leaves a followed
+        // file to its own watch, so no event says so).
+        if (before !== undefined && before !== batch.checkpoint.size) {
+          walked.get(reader.file.tool)?.logs.set(path, { file: reader.file, mtimeMs: clock.now() });
+        }
         sizes.set(path, batch.checkpoint.size);
         inodes.set(path, batch.checkpoint.ino);
       }
@@ -185,39 +199,50 @@ export function createMonitor(options: MonitorOptions): Monitor {
     setLive(file, true);
   };
 
-  const runScan = async (): Promise<void> => {
+  const walk = async (
+    adapter: NexusAdapter,
+  ): Promise<{ logs: Map<string, LiveCandidate>; locks: string[] }> => {
+    const logs = new Map<string, LiveCandidate>();
+    const locks: string[] = [];
+    for (const entry of roots.filter((item) => item.adapter === adapter)) {
+      const listed = await listRoot(entry.root);
+      const files = listed.flatMap((path) => logFileAt(adapter, entry.root, path) ?? []);
+      // Side by side, not one at a time: each stat otherwise waited behind the root watcher's own (thousands
+      // when it starts) in the thread pool; the first discovery over 4,000 logs took 2 s.
+      for (let start = 0; start < files.length; start += STATS_AT_ONCE) {
+        const batch = files.slice(start, start + STATS_AT_ONCE);
+        const stats = await Promise.all(batch.map((file) => stat(file.path).catch(() => undefined)));
+        batch.forEach((file, index) => {
+          const mtimeMs = stats[index]?.mtimeMs;
+          if (mtimeMs !== undefined) logs.set(file.path, { file, mtimeMs });
+        });
+      }
+      // A lock the listing does not hold is not opened: most logs have none.
+      const present = new Set(listed);
+      for (const file of files) {
+        const lock = adapter.liveness.lockFileFor?.(file.path);
+        if (lock && present.has(lock)) locks.push(lock);
+      }
+    }
+    return { logs, locks };
+  };
+
+  const runScan = async (walkRoots: boolean): Promise<void> => {
     const names = [...new Set(options.adapters.flatMap((adapter) => adapter.liveness.processNames))];
     const openFiles = await lister.openLogFiles(names).catch(() => new Set<string>());
     const now = clock.now();
     const stillLive = new Set<string>();
     for (const adapter of options.adapters) {
-      const candidates: LiveCandidate[] = [];
-      const heldLocks = new Set<string>();
-      for (const entry of roots.filter((item) => item.adapter === adapter)) {
-        const listed = await listRoot(entry.root);
-        const files = listed.flatMap((path) => logFileAt(adapter, entry.root, path) ?? []);
-        // Side by side, not one at a time: each stat otherwise waited behind the root watcher's own (thousands
-        // when it starts) in the thread pool; the first discovery over 4,000 logs took 2 s.
-        for (let start = 0; start < files.length; start += STATS_AT_ONCE) {
-          const batch = files.slice(start, start + STATS_AT_ONCE);
-          const stats = await Promise.all(batch.map((file) => stat(file.path).catch(() => undefined)));
-          batch.forEach((file, index) => {
-            const mtimeMs = stats[index]?.mtimeMs;
-            if (mtimeMs !== undefined) candidates.push({ file, mtimeMs });
-          });
-        }
-        // A lock the listing does not hold is not opened: most logs have none.
-        const present = new Set(listed);
-        for (const file of files) {
-          const lock = adapter.liveness.lockFileFor?.(file.path);
-          if (
-            lock &&
-            present.has(lock) &&
-            (await isLockHeld(lock, now, adapter.liveness.lockStaleMs ?? 30 * 60_000))
-          )
-            heldLocks.add(lock);
-        }
+      let found = walkRoots ? undefined : walked.get(adapter.id);
+      if (!found) {
+        found = await walk(adapter);
+        walked.set(adapter.id, found);
       }
+      const heldLocks = new Set<string>();
+      for (const lock of found.locks) {
+        if (await isLockHeld(lock, now, adapter.liveness.lockStaleMs ?? 30 * 60_000)) heldLocks.add(lock);
+      }
+      const candidates = [...found.logs.values()];
       const decided = decideLiveFiles(adapter, candidates, { now, openFiles, heldLocks });
       for (const candidate of candidates) {
         if (!decided.has(candidate.file.path)) continue;
@@ -232,13 +257,27 @@ export function createMonitor(options: MonitorOptions): Monitor {
     await Promise.all([...readers.keys()].map((path) => read(path)));
   };
 
-  const scan = (): Promise<void> => {
+  let scanningWalks = false;
+  let walkAfter: Promise<void> | undefined;
+  const scan = (walkRoots = true): Promise<void> => {
     if (closed) return Promise.resolve();
-    // One discovery at a time; a call during one waits for it.
-    scanning ??= runScan().finally(() => {
-      scanning = undefined;
-    });
-    return scanning;
+    // One discovery at a time; a call during one waits for it, or for a walk right after it when it asks
+    // for a walk and the running one does not make one.
+    if (!scanning) {
+      scanningWalks = walkRoots;
+      scanning = runScan(walkRoots).finally(() => {
+        scanning = undefined;
+      });
+      return scanning;
+    }
+    if (!walkRoots || scanningWalks) return scanning;
+    walkAfter ??= scanning
+      .catch(() => {})
+      .then(() => {
+        walkAfter = undefined;
+        return scan(true);
+      });
+    return walkAfter;
   };
 
   const onFile = (event: FileEvent, path: string): void => {
@@ -246,7 +285,9 @@ export function createMonitor(options: MonitorOptions): Monitor {
     const logPath = path.endsWith('.lock') ? path.slice(0, -'.lock'.length) : path;
     const found = classify(logPath);
     if (!found || found.file.kind === 'archive') return;
+    const known = walked.get(found.entry.adapter.id);
     if (event === 'unlink' && logPath === path) {
+      known?.logs.delete(path);
       void read(path);
       return;
     }
@@ -255,7 +296,9 @@ export function createMonitor(options: MonitorOptions): Monitor {
       void scan();
       return;
     }
-    // A log just written to is recently modified, hence live.
+    // A log just written to is recently modified, hence live (and so it stays for discoveries that reuse
+    // the last walk).
+    known?.logs.set(path, { file: found.file, mtimeMs: clock.now() });
     follow(found.entry, found.file);
     void read(path);
   };
@@ -274,7 +317,10 @@ export function createMonitor(options: MonitorOptions): Monitor {
       await scan();
       // Closed during the first discovery (a server stopped while starting): no timers to leak.
       if (closed) return;
-      timer = setInterval(() => void scan(), options.scanIntervalMs ?? 15_000);
+      // Without a watcher no event keeps the last walk current: every discovery walks.
+      const walkEvery = options.watch === false ? 1 : Math.max(1, Math.trunc(options.walkEvery ?? 4));
+      let discoveries = 0;
+      timer = setInterval(() => void scan(++discoveries % walkEvery === 0), options.scanIntervalMs ?? 15_000);
       timer.unref();
       const pollMs = options.pollLiveMs ?? 1000;
       if (pollMs > 0) {
