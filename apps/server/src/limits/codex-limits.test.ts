@@ -170,8 +170,8 @@ describe('Codex windows from its logs', () => {
     ).toEqual(Object.fromEntries(newest));
   });
 
-  // Regression: logs without rate_limits (Codex before mid-2025, or a history of such) were read whole at
-  // every server start, ~0.75 s of the main thread over the 500 MB benchmark corpus's 738 rollouts.
+  // Regression: a history whose logs carry no rate_limits (Codex before mid-2025) never met the stop
+  // condition (a file older than the newest report), so it was read whole at every server start.
   it('reads no file last written more than a week (the longest window) before now', async () => {
     const reset = Date.parse('2026-11-24T16:00:00Z') / 1000;
     rollout(A, '2026-11-10', [tokenCount('2026-11-10T11:00:00.000Z', 90, 70, reset)], '2026-11-10T11:00:00Z');
