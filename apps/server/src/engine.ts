@@ -278,7 +278,7 @@ export async function createEngineRuntime(options: EngineOptions): Promise<Engin
   };
   return {
     runtime,
-    discovered: discovered.then(() => undefined),
+    discovered,
     plugins: [
       async (app) => {
         await app.register(usageRoutes, { ledger });

@@ -18,6 +18,20 @@ import { type TailBatch, type TailCheckpoint, TailReader } from './tail-reader.j
 /** Stats in flight at once during discovery. */
 const STATS_AT_ONCE = 64;
 
+/**
+ * Modification times of `files` (undefined for one gone), side by side: one at a time, each stat waited
+ * behind the root watcher's own in the thread pool.
+ */
+async function mtimesInBatches(files: readonly LogFileRef[]): Promise<Array<number | undefined>> {
+  const mtimes: Array<number | undefined> = [];
+  for (let start = 0; start < files.length; start += STATS_AT_ONCE) {
+    const batch = files.slice(start, start + STATS_AT_ONCE);
+    for (const stats of await Promise.all(batch.map((file) => stat(file.path).catch(() => undefined))))
+      mtimes.push(stats?.mtimeMs);
+  }
+  return mtimes;
+}
+
 export interface MonitorClock {
   now(): number;
 }
@@ -204,28 +218,20 @@ export function createMonitor(options: MonitorOptions): Monitor {
   ): Promise<{ logs: Map<string, LiveCandidate>; locks: string[] }> => {
     const logs = new Map<string, LiveCandidate>();
     const locks: string[] = [];
-    // The first walk blocks this thread (~150 ms over 4,453 logs here, in the server's first second): at start the watcher's own initial
-    // scan fills the thread pool, and the same listing and stats through it took 1.1–1.2 s, sessions
-    // reaching the wall that much later. Later walks share the pool and do not block.
+    // The first walk blocks this thread (~150 ms over 4,453 logs here, in the server's first second): at
+    // start the watcher's own initial scan fills the thread pool, and the same listing and stats through it
+    // took 1.1–1.2 s, sessions reaching the wall that much later. Later walks share the pool.
     const first = !walked.has(adapter.id);
     for (const entry of roots.filter((item) => item.adapter === adapter)) {
       const listed = await listRoot(entry.root, { blockingReads: first });
       const files = listed.flatMap((path) => logFileAt(adapter, entry.root, path) ?? []);
-      if (first) {
-        for (const file of files) {
-          const mtimeMs = statSync(file.path, { throwIfNoEntry: false })?.mtimeMs;
-          if (mtimeMs !== undefined) logs.set(file.path, { file, mtimeMs });
-        }
-      }
-      // Side by side, not one at a time: one at a time, each stat waited behind the watcher's in the pool.
-      for (let start = 0; !first && start < files.length; start += STATS_AT_ONCE) {
-        const batch = files.slice(start, start + STATS_AT_ONCE);
-        const stats = await Promise.all(batch.map((file) => stat(file.path).catch(() => undefined)));
-        batch.forEach((file, index) => {
-          const mtimeMs = stats[index]?.mtimeMs;
-          if (mtimeMs !== undefined) logs.set(file.path, { file, mtimeMs });
-        });
-      }
+      const mtimes = first
+        ? files.map((file) => statSync(file.path, { throwIfNoEntry: false })?.mtimeMs)
+        : await mtimesInBatches(files);
+      files.forEach((file, index) => {
+        const mtimeMs = mtimes[index];
+        if (mtimeMs !== undefined) logs.set(file.path, { file, mtimeMs });
+      });
       // A lock the listing does not hold is not opened: most logs have none.
       const present = new Set(listed);
       for (const file of files) {
