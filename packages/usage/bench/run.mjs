@@ -3,6 +3,7 @@
 // Needs the packages built (turbo's bench task builds them first).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -95,6 +96,18 @@ const results = {
   node: process.version,
 };
 
+// What this machine charges every Node process before its first line, to read the figures below by:
+// Node 20 parses the bundle NODE_EXTRA_CA_CERTS names (and its own roots) at start, TLS or not.
+const extraCa = Boolean(env.NODE_EXTRA_CA_CERTS);
+const envWithoutExtraCa = { ...env };
+delete envWithoutExtraCa.NODE_EXTRA_CA_CERTS;
+results.machine = {
+  cpus: availableParallelism(),
+  extraCaCerts: extraCa,
+  nodeStartS: (await bestOf(5, ['-e', '0'], env)).wallS,
+  ...(extraCa ? { nodeStartWithoutExtraCaS: (await bestOf(5, ['-e', '0'], envWithoutExtraCa)).wallS } : {}),
+};
+
 const ccusage = findCcusage();
 if (ccusage) {
   let r;
@@ -154,6 +167,14 @@ if (existsSync(cli)) {
     rssMb: best.rssMb,
   };
   Object.defineProperty(results.report, 'stdout', { value: best.stdout, enumerable: false });
+  if (extraCa) {
+    // The same command without the certificate bundle: the target is judged on the figure above.
+    const plain = await bestOf(3, [cli, 'usage', 'daily', '--json', '--offline', '--timezone', 'UTC'], {
+      ...envWithoutExtraCa,
+      NEXUS_STATE_DIR: state,
+    });
+    results.report.withoutExtraCaS = plain.wallS;
+  }
 } else {
   const r = await measure(node, [child, 'report', home, state], env);
   results.report = {

@@ -123,7 +123,11 @@ export function writeClaudeSession(
   }
   if (!session.legacy)
     session.lines.push(JSON.stringify({ type: 'ai-title', aiTitle: prose(random, 4), sessionId }));
-  ctx.sink.writeLines(`${folder}/${sessionId}.jsonl`, session.lines);
+  // Lines copied from a resumed session can be stamped later than this one's own (their session was
+  // generated on a later day): the file cannot predate what it holds.
+  const copiedStamps = (resumeFrom ?? []).map((line) => Date.parse(JSON.parse(line).timestamp));
+  const copiedUntil = Math.max(0, ...copiedStamps.filter(Number.isFinite));
+  ctx.sink.writeLines(`${folder}/${sessionId}.jsonl`, session.lines, Math.max(session.time, copiedUntil));
   return session.copyable.slice(-random.int(1, 3));
 }
 
@@ -469,7 +473,7 @@ function writeSubagent(parent: Session, folder: string, sessionId: string): void
   const path = legacyLayout
     ? `${folder}/agent-${agentId}.jsonl`
     : `${folder}/${sessionId}/subagents/agent-${agentId}.jsonl`;
-  ctx.sink.writeLines(path, sub.lines);
+  ctx.sink.writeLines(path, sub.lines, sub.time);
   if (!legacyLayout && random.chance(0.5)) {
     ctx.sink.writeText(
       `${folder}/${sessionId}/subagents/agent-${agentId}.meta.json`,

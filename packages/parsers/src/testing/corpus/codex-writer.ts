@@ -113,7 +113,7 @@ export function writeCodexRollout(ctx: WriterContext, startMs: number): void {
   const path = ctx.rare('codex-archived', 0.1)
     ? `.codex/archived_sessions/${name}`
     : `.codex/sessions/${stamp.folder}/${name}`;
-  ctx.sink.writeLines(path, rollout.lines);
+  ctx.sink.writeLines(path, rollout.lines, rollout.time);
 }
 
 function line(rollout: Rollout, type: string, payload: Record<string, unknown>): void {
@@ -272,5 +272,5 @@ function writeLegacyRollout(ctx: WriterContext, startMs: number): void {
     }),
   ];
   const stamp = localStamp(startMs);
-  ctx.sink.writeLines(`.codex/sessions/${stamp.folder}/rollout-${stamp.file}-${id}.jsonl`, lines);
+  ctx.sink.writeLines(`.codex/sessions/${stamp.folder}/rollout-${stamp.file}-${id}.jsonl`, lines, startMs);
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,4 +56,36 @@ describe('generateCorpus', () => {
     const { usage } = await readHomeUsage(join(dir, 'home'), { usageOnly: true });
     expect(sumUsageByDay(usage).sort(compareRows)).toEqual(truth.rows);
   });
+
+  it('dates each log by its last record, as an agent appending to it would, not by when it was generated', () => {
+    const home = join(dir, 'home');
+    const logs = (readdirSync(home, { recursive: true }) as string[]).filter((path) =>
+      /\.jsonl(\.(reset|deleted)\..*)?$/.test(path),
+    );
+    expect([...new Set(logs.map((path) => path.split('/')[0]))]).toEqual(
+      expect.arrayContaining(['.claude', '.codex', '.openclaw']),
+    );
+    for (const path of logs) {
+      const stamps = readFileSync(join(home, path), 'utf8')
+        .split('\n')
+        .flatMap((line) => {
+          const at = Date.parse(stampOf(line) ?? '');
+          return Number.isNaN(at) ? [] : [at];
+        });
+      const { mtimeMs } = statSync(join(home, path));
+      // The last append comes after the last stamped line, by at most the writer's longest pause (30 min).
+      expect(mtimeMs, path).toBeGreaterThanOrEqual(Math.max(...stamps) - 1);
+      expect(mtimeMs - Math.max(...stamps), path).toBeLessThanOrEqual(30 * 60_000 + 1);
+    }
+  });
 });
+
+/** A line's top-level `timestamp` string; undefined for lines without one (or the corpus's broken lines). */
+function stampOf(line: string): string | undefined {
+  try {
+    const value = (JSON.parse(line) as { timestamp?: unknown }).timestamp;
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -165,7 +165,7 @@ export function writeOpenClawSession(
         ? `.deleted.${iso(time).replace(/:/g, '-')}`
         : '';
   const folder = `.openclaw/agents/${agent}/sessions`;
-  ctx.sink.writeLines(`${folder}/${id}.jsonl${suffix}`, lines);
+  ctx.sink.writeLines(`${folder}/${id}.jsonl${suffix}`, lines, time);
   if (!suffix)
     index.set(`${folder}\u0000agent:${agent}:${id.slice(0, 8)}`, {
       sessionId: id,
