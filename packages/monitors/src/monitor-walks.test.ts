@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AdapterRoot, claudeCode, listRoot, type NexusAdapter } from '@nexus/parsers';
@@ -9,6 +9,12 @@ import { createMonitor, type Monitor } from './monitor.js';
 vi.mock('@nexus/parsers', async (importOriginal) => {
   const actual = await importOriginal<typeof import('@nexus/parsers')>();
   return { ...actual, listRoot: vi.fn(actual.listRoot) };
+});
+
+// Sees when the first walk's blocking stats run.
+vi.mock('node:fs', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs')>();
+  return { ...actual, statSync: vi.fn(actual.statSync) };
 });
 
 let home: string;
@@ -71,5 +77,49 @@ describe('periodic discovery', () => {
     const { scans, walks } = await count(false, 6);
     expect(walks).toBeGreaterThanOrEqual(scans - 1);
     expect(walks).toBeLessThanOrEqual(scans);
+  });
+});
+
+describe('first walk', () => {
+  // Regression: the first walk stat'ed every log in one synchronous loop; over a history of tens of
+  // thousands of logs that held the server's thread for seconds, its first requests waiting behind it.
+  it('classifies and stats 1,200 logs in slices, the event loop turning between them', async () => {
+    const projects = join(home, '.claude/projects/-big');
+    mkdirSync(projects, { recursive: true });
+    const ids = Array.from(
+      { length: 1200 },
+      (_, index) => `${String(index).padStart(8, '0')}-1111-4111-8111-111111111111`,
+    );
+    for (const id of ids) writeFileSync(join(projects, `${id}.jsonl`), '{"type":"summary","summary":"x"}\n');
+    let turns = 0;
+    let turning = true;
+    const turn = () => {
+      turns++;
+      if (turning) setImmediate(turn);
+    };
+    setImmediate(turn);
+    const turnAtStat = new Map<string, number>();
+    const { statSync: realStatSync } = await vi.importActual<typeof import('node:fs')>('node:fs');
+    vi.mocked(statSync).mockImplementation(((...args: Parameters<typeof realStatSync>) => {
+      turnAtStat.set(String(args[0]), turns);
+      return realStatSync(...args);
+    }) as typeof statSync);
+    try {
+      monitor = createMonitor({
+        adapters: [claudeCode()] as NexusAdapter[],
+        environment: { env: {}, homeDir: home, exists: existsSync },
+        processLister: { openLogFiles: async () => new Set() },
+        onBatch: () => {},
+        watch: false,
+      });
+      await monitor.start();
+    } finally {
+      turning = false;
+      vi.mocked(statSync).mockImplementation(realStatSync);
+    }
+    const seen = ids.map((id) => turnAtStat.get(join(projects, `${id}.jsonl`)));
+    expect(seen.every((at) => at !== undefined)).toBe(true);
+    // 1,200 stats, 512 per turn: three slices, each in a later turn than the one before.
+    expect(new Set(seen).size).toBe(3);
   });
 });

@@ -32,6 +32,54 @@ async function mtimesInBatches(files: readonly LogFileRef[]): Promise<Array<numb
   return mtimes;
 }
 
+/** Logs among a root's listed files, with their modification times (undefined for one gone). */
+interface ListedLogs {
+  readonly files: LogFileRef[];
+  readonly mtimes: Array<number | undefined>;
+}
+
+/** Later walks: classified at once, stat'ed through the thread pool (see {@link mtimesInBatches}). */
+async function logsOf(
+  adapter: NexusAdapter,
+  root: AdapterRoot,
+  listed: readonly string[],
+): Promise<ListedLogs> {
+  const files = listed.flatMap((path) => logFileAt(adapter, root, path) ?? []);
+  return { files, mtimes: await mtimesInBatches(files) };
+}
+
+/**
+ * Paths the first walk classifies and stats per turn of the event loop (~6 ms of work here). The first walk
+ * blocks (see `walk`), but over a history of tens of thousands of logs one piece would hold the server's
+ * thread for seconds, the dashboard's first requests waiting behind it.
+ */
+const FIRST_WALK_PATHS_PER_TURN = 512;
+
+/** The first walk: blocking stats, a slice of paths per event-loop turn. */
+async function logsOfInTurns(
+  adapter: NexusAdapter,
+  root: AdapterRoot,
+  listed: readonly string[],
+): Promise<ListedLogs> {
+  const files: LogFileRef[] = [];
+  const mtimes: Array<number | undefined> = [];
+  for (let start = 0; start < listed.length; start += FIRST_WALK_PATHS_PER_TURN) {
+    if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+    for (const path of listed.slice(start, start + FIRST_WALK_PATHS_PER_TURN)) {
+      const file = logFileAt(adapter, root, path);
+      if (!file) continue;
+      files.push(file);
+      try {
+        mtimes.push(statSync(path, { throwIfNoEntry: false })?.mtimeMs);
+      } catch {
+        // Unreadable (permissions, a path component replaced by a file): not a log to follow.
+        mtimes.push(undefined);
+      }
+    }
+  }
+  return { files, mtimes };
+}
+
 export interface MonitorClock {
   now(): number;
 }
@@ -218,16 +266,16 @@ export function createMonitor(options: MonitorOptions): Monitor {
   ): Promise<{ logs: Map<string, LiveCandidate>; locks: string[] }> => {
     const logs = new Map<string, LiveCandidate>();
     const locks: string[] = [];
-    // The first walk blocks this thread (~150 ms over 4,453 logs here, in the server's first second): at
-    // start the watcher's own initial scan fills the thread pool, and the same listing and stats through it
-    // took 1.1–1.2 s, sessions reaching the wall that much later. Later walks share the pool.
+    // The first walk blocks this thread (~150 ms over 4,453 logs here, in the server's first second, in
+    // pieces of at most one root's listing or 512 paths): at start the watcher's own initial scan fills the
+    // thread pool, and the same listing and stats through it took 1.1–1.2 s, sessions reaching the wall
+    // that much later. Later walks share the pool.
     const first = !walked.has(adapter.id);
     for (const entry of roots.filter((item) => item.adapter === adapter)) {
       const listed = await listRoot(entry.root, { blockingReads: first });
-      const files = listed.flatMap((path) => logFileAt(adapter, entry.root, path) ?? []);
-      const mtimes = first
-        ? files.map((file) => statSync(file.path, { throwIfNoEntry: false })?.mtimeMs)
-        : await mtimesInBatches(files);
+      const { files, mtimes } = first
+        ? await logsOfInTurns(adapter, entry.root, listed)
+        : await logsOf(adapter, entry.root, listed);
       files.forEach((file, index) => {
         const mtimeMs = mtimes[index];
         if (mtimeMs !== undefined) logs.set(file.path, { file, mtimeMs });
