@@ -312,6 +312,43 @@ describe('Codex shapes', () => {
     ]);
   });
 
+  it('totals-only events after a resume that writes a new session_meta count the new totals whole, even when every field grew', async () => {
+    const lines = [
+      meta('2026-01-05T10:00:00.000Z'),
+      context('2026-01-05T10:00:01.000Z', 'gpt-5.2'),
+      tokenCount('2026-01-05T10:00:02.000Z', { total_token_usage: usage(100, 50, 10, 2) }),
+      // The resumed process announces itself; its first request alone outgrows the last process's totals.
+      meta('2026-01-05T11:00:00.000Z'),
+      context('2026-01-05T11:00:01.000Z', 'gpt-5.2'),
+      tokenCount('2026-01-05T11:00:02.000Z', { total_token_usage: usage(300, 200, 30, 5) }),
+      tokenCount('2026-01-05T11:00:09.000Z', { total_token_usage: usage(400, 260, 35, 5) }),
+    ];
+    expect(await dailyRows({ [FILE]: jsonl(lines) })).toEqual([
+      row('2026-01-05', 'codex', 'gpt-5.2', {
+        input: 50 + 100 + 40,
+        output: 10 + 30 + 5,
+        cacheRead: 50 + 200 + 60,
+        reasoning: 2 + 5,
+      }),
+    ]);
+  });
+
+  it('an event with only last_token_usage moves the running total, so a later totals-only event does not bill it again', async () => {
+    const lines = [
+      meta('2026-01-05T10:00:00.000Z'),
+      context('2026-01-05T10:00:01.000Z', 'gpt-5.2'),
+      tokenCount('2026-01-05T10:00:02.000Z', {
+        total_token_usage: usage(100, 0, 10),
+        last_token_usage: usage(100, 0, 10),
+      }),
+      tokenCount('2026-01-05T10:00:03.000Z', { last_token_usage: usage(50, 0, 5) }),
+      tokenCount('2026-01-05T10:00:04.000Z', { total_token_usage: usage(180, 0, 18) }),
+    ];
+    expect(await dailyRows({ [FILE]: jsonl(lines) })).toEqual([
+      row('2026-01-05', 'codex', 'gpt-5.2', { input: 180, output: 18 }),
+    ]);
+  });
+
   it('a token_count naming its model in model_name or info.metadata.model is billed to that model', async () => {
     const lines = [
       meta('2026-01-05T10:00:00.000Z'),
@@ -475,6 +512,33 @@ describe('OpenClaw shapes', () => {
       cacheCreation: 434 * count,
       cacheRead: 15396 * count,
     });
+
+  it('an assistant message naming its model in modelId (as ccusage reads it) is billed to it, not to the last model_change', async () => {
+    const named = assistant('e2', '2026-02-07T18:00:00.000Z');
+    const lines = [
+      {
+        type: 'session',
+        version: 3,
+        id: SESSION,
+        timestamp: '2026-02-07T17:56:16.780Z',
+        cwd: '/home/dev/app',
+      },
+      {
+        type: 'model_change',
+        id: 'e1',
+        parentId: null,
+        timestamp: '2026-02-07T17:56:17.000Z',
+        provider: 'anthropic',
+        modelId: 'claude-opus-4-6',
+      },
+      { ...named, message: { ...named.message, modelId: 'gpt-5.2' } },
+      assistant('e3', '2026-02-07T18:01:00.000Z'),
+    ];
+    expect(await dailyRows({ [FILE]: jsonl(lines) })).toEqual([
+      calls(1, 'claude-opus-4-6'),
+      calls(1, 'gpt-5.2'),
+    ]);
+  });
 
   it('a pi v1 header written with spaces around the colon ("type" : "session") still names the model in usage-only reads', async () => {
     const header = JSON.stringify(v1Header).replace('"type":"session"', '"type" : "session"');

@@ -87,6 +87,17 @@ function readTotals(value: unknown): TokenTotals | undefined {
   };
 }
 
+const ZERO_TOTALS: TokenTotals = { input: 0, cached: 0, output: 0, reasoning: 0 };
+
+function addTotals(a: TokenTotals, b: TokenTotals): TokenTotals {
+  return {
+    input: a.input + b.input,
+    cached: a.cached + b.cached,
+    output: a.output + b.output,
+    reasoning: a.reasoning + b.reasoning,
+  };
+}
+
 function sameTotals(a: TokenTotals, b: TokenTotals): boolean {
   return a.input === b.input && a.cached === b.cached && a.output === b.output && a.reasoning === b.reasoning;
 }
@@ -229,7 +240,15 @@ class CodexParser implements LineParser<CodexParserState> {
 
   #sessionMeta(payload: JsonRecord, timestamp: string | undefined, events: NormalizedEvent[]): void {
     // Forks and resumes can repeat session_meta; the first one describes this file's session.
-    if (this.#state.sawMeta) return;
+    if (this.#state.sawMeta) {
+      // A later one outside a fork's or subagent's replayed source history is a new process appending to
+      // this file (a resume), whose running totals start again from zero: a totals-only event after it is
+      // counted whole even when every field is larger than the last process's (no field went down).
+      const replay = this.#state.replaySecond;
+      if (replay === undefined || (timestamp !== undefined && timestamp.slice(0, 19) > replay))
+        this.#state.previousTotals = undefined;
+      return;
+    }
     this.#state.sawMeta = true;
     // The line is stamped when written, with the replayed lines after it; the payload says when the
     // session began, which can be earlier when the file is created lazily.
@@ -446,6 +465,9 @@ class CodexParser implements LineParser<CodexParserState> {
             };
     }
     if (total) this.#state.previousTotals = total;
+    // Codex adds each request's usage to the running total: an event with only the last request's moves it
+    // too, or a later totals-only event would bill that request again.
+    else if (last) this.#state.previousTotals = addTotals(previous ?? ZERO_TOTALS, last);
     if (!delta || delta.input + delta.cached + delta.output + delta.reasoning === 0) return;
     if (!at) {
       this.#context.report({

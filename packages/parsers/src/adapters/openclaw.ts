@@ -234,7 +234,8 @@ class OpenClawParser implements LineParser<OpenClawParserState> {
       return;
     }
     if (role !== 'assistant') return;
-    const model = asString(message.model) ?? this.#state.model;
+    // `modelId` is what ccusage reads first; pi writes `model`. Either names the message's own model.
+    const model = asString(message.model) ?? asString(message.modelId) ?? this.#state.model;
     const blocks = Array.isArray(message.content) ? message.content : [];
     blocks.forEach((block, index) => {
       const item = asRecord(block);
