@@ -33,6 +33,8 @@ interface Rollout {
   totals: Totals;
   /** True until the first usage after a resume: its totals start again from zero. */
   justResumed: boolean;
+  /** The last process's final running totals, while `justResumed`. */
+  totalsBeforeResume: Totals;
 }
 
 function uuidV7(random: SeededRandom, ms: number): string {
@@ -70,6 +72,7 @@ export function writeCodexRollout(ctx: WriterContext, startMs: number): void {
     model: undefined,
     totals: { ...ZERO },
     justResumed: false,
+    totalsBeforeResume: { ...ZERO },
   };
   const meta = () =>
     line(rollout, 'session_meta', {
@@ -101,6 +104,7 @@ export function writeCodexRollout(ctx: WriterContext, startMs: number): void {
       // A resume: a new process appends to the same file and its cumulative totals start from zero.
       rollout.time += random.int(600, 7200) * 1000;
       meta();
+      rollout.totalsBeforeResume = rollout.totals;
       rollout.totals = { ...ZERO };
       rollout.justResumed = true;
     }
@@ -226,16 +230,17 @@ function writeTokenCount(rollout: Rollout): void {
     reasoning_output_tokens: totals.reasoning_output_tokens + reasoning,
     total_tokens: totals.total_tokens + input + output,
   };
-  // Some builds log only the running totals; right after a resume they would read as a reset, which
-  // the corpus keeps to events that carry last_token_usage.
-  const totalsOnly = !rollout.justResumed && ctx.rare('codex-totals-only', 0.1);
+  // Some builds log only the running totals, right after a resume too (the new process's start from zero;
+  // resumes are rare themselves, so the first one shows it).
+  const totalsOnly = rollout.justResumed
+    ? ctx.rare('codex-resume-totals-only', 0.3, 1)
+    : ctx.rare('codex-totals-only', 0.1);
   const info = totalsOnly
     ? { total_token_usage: next, model_context_window: 272_000 }
     : { total_token_usage: next, last_token_usage: last, model_context_window: 272_000 };
   const timestamp = iso(rollout.time);
   line(rollout, 'event_msg', { type: 'token_count', info, rate_limits: rateLimits(rollout) });
   rollout.totals = next;
-  rollout.justResumed = false;
   const billed = {
     tool: TOOL,
     model: rollout.model ?? FALLBACK_MODEL,
@@ -247,6 +252,28 @@ function writeTokenCount(rollout: Rollout): void {
     reasoningOutputTokens: reasoning,
   };
   ctx.truth.add(billed);
+  if (totalsOnly && rollout.justResumed) {
+    // ccusage ignores the new session_meta and diffs field by field against the last process's totals,
+    // never below zero (a field that went down gives 0), and skips an event whose fields all give 0.
+    const before = rollout.totalsBeforeResume;
+    const grown = (field: keyof Totals) => Math.max(0, next[field] - before[field]);
+    const seenInput = grown('input_tokens');
+    const seenCached = Math.min(grown('cached_input_tokens'), seenInput);
+    const seenOutput = grown('output_tokens');
+    const seenReasoning = grown('reasoning_output_tokens');
+    const difference = ctx.difference('codex-resume-totals-only');
+    difference.add(billed, -1);
+    if (seenInput + seenCached + seenOutput + seenReasoning > 0) {
+      difference.add({
+        ...billed,
+        inputTokens: seenInput - seenCached,
+        outputTokens: seenOutput,
+        cacheReadTokens: seenCached,
+        reasoningOutputTokens: seenReasoning,
+      });
+    }
+  }
+  rollout.justResumed = false;
   if (ctx.rare('codex-repeated-token-count', 0.04)) {
     // Codex sometimes emits the same token_count twice; the second is not a new request.
     line(rollout, 'event_msg', { type: 'token_count', info, rate_limits: rateLimits(rollout) });

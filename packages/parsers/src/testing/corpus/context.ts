@@ -11,10 +11,10 @@ export interface WriterContext {
   /** Signed corrections that turn the billing truth into what ccusage reports. */
   readonly difference: (name: KnownCcusageDifference['name']) => TruthTable;
   /**
-   * A rare shape: true with `probability`, and also at the 8th chance if it has not happened yet, so even
-   * a small corpus holds every shape at least once.
+   * A rare shape: true with `probability`, and also at the `guaranteedBy`-th chance (default the 8th) if it
+   * has not happened yet, so even a small corpus holds every shape at least once.
    */
-  readonly rare: (shape: string, probability: number) => boolean;
+  readonly rare: (shape: string, probability: number, guaranteedBy?: number) => boolean;
 }
 
 export type { BilledCall };

@@ -32,6 +32,7 @@ describe('generateCorpus', () => {
 
   it('exercises every known ccusage difference', () => {
     expect(truth.ccusageDifferences.map((difference) => difference.name).sort()).toEqual([
+      'codex-resume-totals-only',
       'spaced-usage-json',
       'streamed-lines-without-request-id',
       'subagent-progress-copies',

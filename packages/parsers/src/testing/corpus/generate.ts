@@ -27,6 +27,8 @@ const DESCRIPTIONS: Record<KnownCcusageDifference['name'], string> = {
     'ccusage skips assistant lines whose usage is written as `"usage": {` (a space after the colon).',
   'subagent-progress-copies':
     "ccusage counts the copies of a subagent's messages embedded in the parent's agent_progress lines and prefers them to the subagent's own sidechain lines; a copy taken mid-stream carries a partial output count.",
+  'codex-resume-totals-only':
+    "ccusage diffs a totals-only token_count written right after a Codex resume (a new session_meta: the new process's totals start from zero) against the last process's totals, field by field and never below zero; the provider billed the new totals whole.",
 };
 
 /**
@@ -43,11 +45,11 @@ export function generateCorpus(home: string, options: CorpusOptions): CorpusTrut
   const chances = new Map<string, { seen: boolean; chances: number }>();
   const ctx: WriterContext = {
     random,
-    rare: (shape, probability) => {
+    rare: (shape, probability, guaranteedBy = 8) => {
       const record = chances.get(shape) ?? { seen: false, chances: 0 };
       chances.set(shape, record);
       record.chances++;
-      const happens = random.chance(probability) || (!record.seen && record.chances >= 8);
+      const happens = random.chance(probability) || (!record.seen && record.chances >= guaranteedBy);
       if (happens) record.seen = true;
       return happens;
     },

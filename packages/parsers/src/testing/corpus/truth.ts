@@ -16,7 +16,11 @@ export interface CorpusTruthRow {
  * ccusage's figure = the billing truth + these rows.
  */
 export interface KnownCcusageDifference {
-  readonly name: 'streamed-lines-without-request-id' | 'spaced-usage-json' | 'subagent-progress-copies';
+  readonly name:
+    | 'streamed-lines-without-request-id'
+    | 'spaced-usage-json'
+    | 'subagent-progress-copies'
+    | 'codex-resume-totals-only';
   readonly description: string;
   readonly rows: CorpusTruthRow[];
 }
