@@ -159,6 +159,50 @@ describe('Claude Code shapes', () => {
     ]);
   });
 
+  it('a streamed line without message.model is billed to the model its response named on an earlier line', async () => {
+    const first = assistant({
+      id: 'msg_R',
+      requestId: 'req_2',
+      timestamp: '2026-01-05T10:00:02.000Z',
+      output: 5,
+    });
+    const last = assistant({
+      id: 'msg_R',
+      requestId: 'req_2',
+      timestamp: '2026-01-05T10:00:03.000Z',
+      output: 299,
+    });
+    delete (last.message as Record<string, unknown>).model;
+    expect(await dailyRows({ [`${PROJECT}/${SESSION}.jsonl`]: jsonl([first, last]) })).toEqual([
+      row('2026-01-05', 'claude-code', SONNET, {
+        input: 3,
+        output: 299,
+        cacheCreation: 200,
+        cacheRead: 4000,
+      }),
+    ]);
+  });
+
+  it('a usage naming no token count (usage: {}) neither counts nor dates a later undated line, in usage-only reads too', async () => {
+    const dated = assistant({
+      id: 'msg_H',
+      requestId: 'req_1',
+      timestamp: '2026-01-05T23:00:00.000Z',
+      output: 1,
+    });
+    const empty = assistant({
+      id: 'msg_I',
+      requestId: 'req_2',
+      timestamp: '2026-01-06T00:00:05.000Z',
+      output: 0,
+    });
+    (empty.message as Record<string, unknown>).usage = {};
+    const undated = assistant({ id: 'msg_J', requestId: 'req_3', output: 5 });
+    expect(await dailyRows({ [`${PROJECT}/${SESSION}.jsonl`]: jsonl([dated, empty, undated]) })).toEqual([
+      row('2026-01-05', 'claude-code', SONNET, { input: 6, output: 6, cacheCreation: 400, cacheRead: 8000 }),
+    ]);
+  });
+
   it('a subagent under a session folder whose name is not a UUID still counts', async () => {
     const line = assistant({
       id: 'msg_sub',

@@ -45,12 +45,22 @@ export interface ClaudeCodeParserState {
    * set it, so a usage-only read (which never sees the other lines) dates it the same way.
    */
   lastUsageTimestamp?: string;
+  /** The message id and model of the last usage line that named its model: a later line of it may not. */
+  lastModelCall?: [string, string];
   startedAt?: string;
   /** Recent tool_use id → tool name, to label their results; bounded. */
   toolNames?: Array<[string, string]>;
 }
 
 const REMEMBERED_TOOL_CALLS = 64;
+
+/** Whether a usage object names a token count: every such key ends in `_tokens` (the pre-filter's marker). */
+function namesTokens(usage: JsonRecord): boolean {
+  for (const key in usage) if (key.endsWith('_tokens')) return true;
+  const split = asRecord(usage.cache_creation);
+  if (split) for (const key in split) if (key.endsWith('_tokens')) return true;
+  return false;
+}
 
 function configDirsFrom(environment: RootEnvironment): string[] {
   const fromEnv = environment.env.CLAUDE_CONFIG_DIR;
@@ -136,6 +146,7 @@ class ClaudeCodeParser implements LineParser<ClaudeCodeParserState> {
       summary: s.summary,
       lastTimestamp: s.lastTimestamp,
       lastUsageTimestamp: s.lastUsageTimestamp,
+      lastModelCall: s.lastModelCall,
       startedAt: s.startedAt,
       toolNames: [...(s.toolNames ?? [])],
     };
@@ -305,16 +316,23 @@ class ClaudeCodeParser implements LineParser<ClaudeCodeParserState> {
   #usage(
     record: JsonRecord,
     message: JsonRecord,
-    model: string | undefined,
+    named: string | undefined,
     timestamp: string | undefined,
     position: LinePosition,
     events: NormalizedEvent[],
   ): void {
     const usage = asRecord(message.usage);
-    if (!usage || model === SYNTHETIC_MODEL) return;
+    // A usage naming no token count adds nothing, and must not date the next undated line: usage-only
+    // reads, which skip lines without `_tokens"`, never see it.
+    if (!usage || named === SYNTHETIC_MODEL || !namesTokens(usage)) return;
     const messageId = asString(message.id);
     const requestId = asString(record.requestId);
     const dedupKey = this.#dedupKey(messageId, requestId, record, position);
+    if (named && messageId) this.#state.lastModelCall = [messageId, named];
+    // A streamed line without the model its response's earlier line named is still that response.
+    const model =
+      named ??
+      (messageId && this.#state.lastModelCall?.[0] === messageId ? this.#state.lastModelCall[1] : undefined);
     if (!model) {
       this.#context.report({
         code: 'NEXUS_PARSE_MISSING_FIELD',
