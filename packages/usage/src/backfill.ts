@@ -355,7 +355,10 @@ interface PlannedFile {
 /**
  * Catch the ledger up with every log under every adapter's roots. Each file resumes from its
  * checkpoint when it is the same file (device, inode, head bytes) and has not shrunk; otherwise it is
- * re-read from zero, and the ledger's max-upsert keeps that from counting twice. Rows and checkpoints
+ * re-read from zero, and the ledger's max-upsert keeps that from counting twice — for calls whose keys
+ * the logs name (Claude Code's message and request ids, OpenClaw's entry ids). Codex calls, and OpenClaw
+ * lines without ids, are keyed by their byte offset, so a rewrite that moves lines (a file replaced by
+ * its own tail, say) counts them again; append-only logs never do that. Rows and checkpoints
  * commit together in batches, and the loop yields to the event loop between batches so live work
  * is never starved.
  */
