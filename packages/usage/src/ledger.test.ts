@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { codex } from '@nexus/parsers';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { usage } from '../test/helpers.js';
@@ -48,6 +49,69 @@ describe('UsageLedger', () => {
     expect(reopened.db.pragma('page_size', { simple: true })).toBe(4096);
     expect(reopened.db.pragma('user_version', { simple: true })).toBe(LEDGER_SCHEMA_VERSION);
     reopened.close();
+  });
+
+  it('migration 7 re-keys Codex calls from their byte offset to the key the parser now writes', () => {
+    const file = {
+      sessionId: 'codex:019b8c00-0000-7000-8000-0000000000c1',
+      kind: 'session' as const,
+      group: '',
+      tool: 'codex',
+      path: '/h/.codex/sessions/2026/01/05/rollout-2026-01-05T10-00-00-019b8c00-0000-7000-8000-0000000000c1.jsonl',
+      root: '/h/.codex/sessions',
+    };
+    const parser = codex().createParser(file, { report: () => {} });
+    parser.parseLine(
+      JSON.stringify({
+        timestamp: '2026-01-05T10:00:01.000Z',
+        type: 'turn_context',
+        payload: { model: 'gpt-5.2' },
+      }),
+      { byteOffset: 0 },
+    );
+    const [event] = parser
+      .parseLine(
+        JSON.stringify({
+          timestamp: '2026-01-05T10:00:02.345Z',
+          type: 'event_msg',
+          payload: {
+            type: 'token_count',
+            info: {
+              total_token_usage: {
+                input_tokens: 900,
+                cached_input_tokens: 600,
+                output_tokens: 70,
+                reasoning_output_tokens: 20,
+              },
+              last_token_usage: {
+                input_tokens: 900,
+                cached_input_tokens: 600,
+                output_tokens: 70,
+                reasoning_output_tokens: 20,
+              },
+            },
+          },
+        }),
+        { byteOffset: 261 },
+      )
+      .filter((e) => e.type === 'usage');
+    expect(event?.type).toBe('usage');
+    if (event?.type !== 'usage') return;
+    const dir = tmp();
+    const ledger = UsageLedger.open({ stateDir: dir });
+    // What a ledger of schema 6 holds: the same call keyed by its offset, and a Claude Code call.
+    ledger.ingest([
+      { ...event, dedupKey: `${file.sessionId}:261` },
+      usage({ dedupKey: 'msg_1:req_1', outputTokens: 5 }),
+    ]);
+    ledger.db.pragma('user_version = 6');
+    ledger.close();
+    const migrated = UsageLedger.open({ stateDir: dir });
+    expect(rows(migrated).map((row) => row.dedup_key)).toEqual(['msg_1:req_1', event.dedupKey]);
+    // Reading the rollout again adds nothing.
+    migrated.ingest([event]);
+    expect(migrated.toolTotals().codex?.totalTokens).toBe(300 + 70 + 600);
+    migrated.close();
   });
 
   it('refuses a ledger from a newer schema', () => {

@@ -241,6 +241,14 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE usage ADD COLUMN sidechain INTEGER NOT NULL DEFAULT 0;
   CREATE INDEX usage_call ON usage (tool, call_id) WHERE call_id IS NOT NULL;
   `,
+  // 7: Codex calls are keyed by session, time and tokens (what the parser now writes) instead of their byte
+  // offset, which a rewritten rollout moves. The old key is the session id, a colon and the offset; a row
+  // whose new key another row already holds (the same call read at two offsets) keeps its old one.
+  `
+  UPDATE OR IGNORE usage
+    SET dedup_key = rtrim(dedup_key, '0123456789') || ts || ':' || input || ':' || cache_read || ':' || output || ':' || reasoning
+    WHERE tool = 'codex';
+  `,
 ];
 
 /** Schema version this build writes. */

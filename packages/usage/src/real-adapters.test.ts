@@ -5,6 +5,7 @@ import {
   existsSync,
   mkdtempSync,
   readFileSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -77,6 +78,28 @@ describe('with the built-in adapters on real log excerpts', () => {
     expect(sessions.rows.map((r) => [r.sessionId, r.projectPath])).toEqual([
       ['codex:0199a213-81c0-7800-8aa1-bbab2a035a53', '/Users/pinouchon/code/rtchess'],
     ]);
+    ledger.close();
+  });
+
+  // Regression: Codex calls were keyed by their byte offset, so a rollout rewritten with its lines moved
+  // (here replaced by its own last lines) counted every moved call a second time.
+  it('does not count a Codex rollout again when it is replaced by its own tail (lines at new offsets)', async () => {
+    const rollout = join(
+      home,
+      '.codex/sessions/2025/11/23/rollout-2025-11-23T19-28-00-0199a213-81c0-7800-8aa1-bbab2a035a53.jsonl',
+    );
+    const ledger = UsageLedger.open({ path: ':memory:' });
+    await backfill(ledger);
+    const codexTokens = () => ledger.toolTotals().codex?.totalTokens;
+    const before = codexTokens();
+    // Its two calls: 904 + 193,408 + 230 (gpt-5) and 126 + 194,432 + 13 (after a resume).
+    expect(before).toBe(194542 + 194571);
+    const lines = readFileSync(rollout, 'utf8').split('\n');
+    writeFileSync(`${rollout}.new`, lines.slice(2).join('\n'));
+    renameSync(`${rollout}.new`, rollout);
+    const result = await backfill(ledger);
+    expect(result.restartedFiles).toBe(1);
+    expect(codexTokens()).toBe(before);
     ledger.close();
   });
 

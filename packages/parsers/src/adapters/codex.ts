@@ -485,6 +485,7 @@ class CodexParser implements LineParser<CodexParserState> {
     }
     const model = this.#state.model;
     const cached = Math.min(delta.cached, delta.input);
+    const reasoning = Math.min(delta.reasoning, delta.output);
     events.push({
       type: 'usage',
       tool: CODEX_ID,
@@ -498,9 +499,11 @@ class CodexParser implements LineParser<CodexParserState> {
       cacheCreationTokens: 0,
       cacheCreation1hTokens: 0,
       cacheReadTokens: cached,
-      reasoningOutputTokens: Math.min(delta.reasoning, delta.output),
-      // One token_count line is one model call; its byte offset is stable in an append-only file.
-      dedupKey: `${this.#file.sessionId}:${position.byteOffset}`,
+      reasoningOutputTokens: reasoning,
+      // One token_count line is one model call, named by what it says (session, time in ms, tokens) rather
+      // than where it sits: a rollout rewritten with its lines moved (replaced by its own tail, say) gives
+      // the same keys, so the ledger's re-read of it adds nothing; its byte offsets would all be new.
+      dedupKey: `${this.#file.sessionId}:${Date.parse(at)}:${delta.input - cached}:${cached}:${delta.output}:${reasoning}`,
     });
   }
 
