@@ -5,8 +5,17 @@ function size(event: UsageEvent): number {
 }
 
 /**
+ * Whether `event` dates the call instead of `best`: the larger usage, and of equal ones the earlier line,
+ * so the result does not depend on the order files are read in (as the usage ledger merges them).
+ */
+function outranks(event: UsageEvent, best: UsageEvent): boolean {
+  const larger = size(event) - size(best);
+  return larger > 0 || (larger === 0 && Date.parse(event.timestamp) < Date.parse(best.timestamp));
+}
+
+/**
  * Reduce usage events to one per billed call, as every consumer must (DESIGN §3): per `(tool, dedupKey)`
- * the per-field maximum, dated by the event that carried the largest usage; a sidechain replay of a call
+ * the per-field maximum, dated by the event that carried the largest usage (the earliest of equal ones); a sidechain replay of a call
  * logged elsewhere is dropped. Order of first appearance is kept.
  */
 export function mergeUsageEvents(events: Iterable<NormalizedEvent>): UsageEvent[] {
@@ -28,7 +37,7 @@ export function mergeUsageEvents(events: Iterable<NormalizedEvent>): UsageEvent[
     max.cacheCreation1hTokens = Math.max(max.cacheCreation1hTokens, event.cacheCreation1hTokens);
     max.cacheReadTokens = Math.max(max.cacheReadTokens, event.cacheReadTokens);
     max.reasoningOutputTokens = Math.max(max.reasoningOutputTokens, event.reasoningOutputTokens);
-    if (size(event) > size(seen.best)) seen.best = event;
+    if (outranks(event, seen.best)) seen.best = event;
   }
   const calls = Array.from(merged.values(), ({ best, max }) => (max ? { ...best, ...max } : best));
   return withoutSidechainReplays(calls);
