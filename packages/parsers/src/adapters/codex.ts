@@ -485,6 +485,7 @@ class CodexParser implements LineParser<CodexParserState> {
     }
     const model = this.#state.model;
     const cached = Math.min(delta.cached, delta.input);
+    const uncached = delta.input - cached;
     const reasoning = Math.min(delta.reasoning, delta.output);
     events.push({
       type: 'usage',
@@ -494,7 +495,7 @@ class CodexParser implements LineParser<CodexParserState> {
       timestamp: at,
       model: model ?? CODEX_FALLBACK_MODEL,
       ...(model ? {} : { modelFallback: true }),
-      inputTokens: delta.input - cached,
+      inputTokens: uncached,
       outputTokens: delta.output,
       cacheCreationTokens: 0,
       cacheCreation1hTokens: 0,
@@ -503,7 +504,7 @@ class CodexParser implements LineParser<CodexParserState> {
       // One token_count line is one model call, named by what it says (session, time in ms, tokens) rather
       // than where it sits: a rollout rewritten with its lines moved (replaced by its own tail, say) gives
       // the same keys, so the ledger's re-read of it adds nothing; its byte offsets would all be new.
-      dedupKey: `${this.#file.sessionId}:${Date.parse(at)}:${delta.input - cached}:${cached}:${delta.output}:${reasoning}`,
+      dedupKey: `${this.#file.sessionId}:${Date.parse(at)}:${uncached}:${cached}:${delta.output}:${reasoning}`,
     });
   }
 
